@@ -1,0 +1,441 @@
+//! The typed model of an annotated struct: a [`Table`] of [`Column`]s, read from syn nodes that
+//! are kept for error spans.
+
+use proc_macro2::{Ident, TokenStream};
+use syn::ext::IdentExt;
+use syn::{Data, DeriveInput, Field, Fields, GenericArgument, LitStr, PathArguments, Type};
+
+use crate::args::{self, KeySpec, Once};
+use crate::errors::Errors;
+use crate::names;
+
+/// The keys of `#[wrkflw_table(...)]`.
+pub(crate) const TABLE_KEYS: &[KeySpec] = &[
+    KeySpec {
+        name: "rename_from",
+        form: "#[wrkflw_table(rename_from = \"workflow_runs\")]",
+    },
+    KeySpec {
+        name: "name",
+        form: "#[wrkflw_table(name = \"workflow_runs\")]",
+    },
+    KeySpec {
+        name: "prefix",
+        form: "#[wrkflw_table(prefix = \"wrkflw_\")]",
+    },
+];
+
+/// The keys of `#[wrkflw(...)]` on a field.
+pub(crate) const FIELD_KEYS: &[KeySpec] = &[
+    KeySpec {
+        name: "primary_key",
+        form: "#[wrkflw(primary_key)]",
+    },
+    KeySpec {
+        name: "index",
+        form: "#[wrkflw(index)]",
+    },
+    KeySpec {
+        name: "default",
+        form: "#[wrkflw(default = \"unixepoch()\")]",
+    },
+];
+
+pub(crate) const DEFAULT_PREFIX: &str = "wrkflw_";
+
+/// The arguments of `#[wrkflw_table(...)]`, as written.
+#[derive(Default)]
+pub(crate) struct TableArgs {
+    pub(crate) rename_from: Option<LitStr>,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) prefix: Option<LitStr>,
+}
+
+/// An annotated struct: a table whose columns are its named fields, in field order.
+pub(crate) struct Table<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) args: TableArgs,
+    pub(crate) columns: Vec<Column<'a>>,
+}
+
+/// One named field of the struct.
+pub(crate) struct Column<'a> {
+    pub(crate) field: &'a Field,
+    /// The column name: the field name with any `r#` removed.
+    pub(crate) name: String,
+    /// For an unsupported type (already reported), a placeholder that keeps the model whole.
+    pub(crate) ty: ColumnType,
+    /// The `primary_key` key, kept for spans.
+    pub(crate) primary_key: Option<Ident>,
+    /// The `index` key, kept for spans.
+    pub(crate) index: Option<Ident>,
+    pub(crate) default: Option<LitStr>,
+}
+
+/// A field type as SQLite sees it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ColumnType {
+    pub(crate) sql: SqlType,
+    pub(crate) nullable: bool,
+}
+
+/// SQLite's storage classes that fields map to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum SqlType {
+    Text,
+    Integer,
+    Real,
+    Blob,
+}
+
+impl SqlType {
+    pub(crate) fn as_sql(self) -> &'static str {
+        match self {
+            SqlType::Text => "TEXT",
+            SqlType::Integer => "INTEGER",
+            SqlType::Real => "REAL",
+            SqlType::Blob => "BLOB",
+        }
+    }
+}
+
+impl<'a> Table<'a> {
+    /// Reads the struct and its attributes. Returns `None` when the item is not a struct with
+    /// named fields; every problem found is recorded in `errors`.
+    pub(crate) fn from_syn(
+        args: TokenStream,
+        input: &'a DeriveInput,
+        errors: &mut Errors,
+    ) -> Option<Table<'a>> {
+        let args = TableArgs::from_tokens(args, errors);
+        for attr in &input.attrs {
+            if attr.path().is_ident("wrkflw") {
+                errors.spanned(
+                    attr,
+                    "#[wrkflw(...)] goes on fields; table options go in #[wrkflw_table(...)]",
+                );
+            }
+        }
+        if input.generics.lt_token.is_some() || input.generics.where_clause.is_some() {
+            errors.spanned(
+                &input.generics,
+                "#[wrkflw_table] does not support generic structs: a table has one fixed schema",
+            );
+        }
+        let fields = match &input.data {
+            Data::Struct(data) => match &data.fields {
+                Fields::Named(named) => named,
+                Fields::Unnamed(unnamed) => {
+                    errors.spanned(
+                        unnamed,
+                        "#[wrkflw_table] needs named fields: each field becomes a column\nhelp: write `struct Run { run_id: String }`",
+                    );
+                    return None;
+                }
+                Fields::Unit => {
+                    errors.spanned(
+                        &input.ident,
+                        "#[wrkflw_table] needs a struct with named fields; a unit struct has no columns\nhelp: write `struct Run { run_id: String }`",
+                    );
+                    return None;
+                }
+            },
+            Data::Enum(data) => {
+                errors.spanned(
+                    &data.enum_token,
+                    "#[wrkflw_table] applies to a struct with named fields, not an enum",
+                );
+                return None;
+            }
+            Data::Union(data) => {
+                errors.spanned(
+                    &data.union_token,
+                    "#[wrkflw_table] applies to a struct with named fields, not a union",
+                );
+                return None;
+            }
+        };
+        let columns = fields
+            .named
+            .iter()
+            .map(|field| Column::from_syn(field, errors))
+            .collect();
+        Some(Table {
+            ident: &input.ident,
+            args,
+            columns,
+        })
+    }
+
+    /// The prefix as written, or the default.
+    pub(crate) fn prefix(&self) -> String {
+        self.args
+            .prefix
+            .as_ref()
+            .map_or_else(|| DEFAULT_PREFIX.to_owned(), LitStr::value)
+    }
+
+    /// The base name: `name`, else `rename_from`, else the struct name in snake_case.
+    pub(crate) fn base_name(&self) -> String {
+        match (&self.args.name, &self.args.rename_from) {
+            (Some(name), _) | (None, Some(name)) => name.value(),
+            (None, None) => names::snake_case(&self.ident.unraw().to_string()),
+        }
+    }
+
+    /// The table's name in SQL: prefix + base name.
+    pub(crate) fn table_name(&self) -> String {
+        self.prefix() + &self.base_name()
+    }
+
+    pub(crate) fn legacy_name(&self) -> Option<String> {
+        self.args.rename_from.as_ref().map(LitStr::value)
+    }
+
+    pub(crate) fn primary_key(&self) -> Option<&Column<'a>> {
+        self.columns.iter().find(|c| c.primary_key.is_some())
+    }
+}
+
+impl TableArgs {
+    fn from_tokens(tokens: TokenStream, errors: &mut Errors) -> TableArgs {
+        let mut rename_from = Once::default();
+        let mut name = Once::default();
+        let mut prefix = Once::default();
+        for arg in args::split(tokens, errors) {
+            let slot = match arg.key.to_string().as_str() {
+                "rename_from" => (&mut rename_from, &TABLE_KEYS[0]),
+                "name" => (&mut name, &TABLE_KEYS[1]),
+                "prefix" => (&mut prefix, &TABLE_KEYS[2]),
+                _ => {
+                    args::unknown_key(&arg.key, "#[wrkflw_table(...)]", TABLE_KEYS, errors);
+                    continue;
+                }
+            };
+            let value = arg.string(slot.1, errors);
+            slot.0.set(&arg.key, value, errors);
+        }
+        TableArgs {
+            rename_from: rename_from.get(),
+            name: name.get(),
+            prefix: prefix.get(),
+        }
+    }
+}
+
+impl<'a> Column<'a> {
+    fn from_syn(field: &'a Field, errors: &mut Errors) -> Column<'a> {
+        let mut primary_key = Once::default();
+        let mut index = Once::default();
+        let mut default = Once::default();
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident("wrkflw")) {
+            let tokens = match attr.meta.require_list() {
+                Ok(list) => list.tokens.clone(),
+                Err(_) => {
+                    errors.spanned(
+                        attr,
+                        "expected #[wrkflw(...)] with keys inside\nhelp: the correct form is `#[wrkflw(primary_key)]` or `#[wrkflw(index, default = \"0\")]`",
+                    );
+                    continue;
+                }
+            };
+            for arg in args::split(tokens, errors) {
+                match arg.key.to_string().as_str() {
+                    "primary_key" => {
+                        let value = arg.flag(&FIELD_KEYS[0], errors).then(|| arg.key.clone());
+                        primary_key.set(&arg.key, value, errors);
+                    }
+                    "index" => {
+                        let value = arg.flag(&FIELD_KEYS[1], errors).then(|| arg.key.clone());
+                        index.set(&arg.key, value, errors);
+                    }
+                    "default" => {
+                        let value = arg.string(&FIELD_KEYS[2], errors);
+                        default.set(&arg.key, value, errors);
+                    }
+                    _ => args::unknown_key(&arg.key, "#[wrkflw(...)]", FIELD_KEYS, errors),
+                }
+            }
+        }
+        // Named fields always have an ident.
+        let name = field
+            .ident
+            .as_ref()
+            .map(|ident| ident.unraw().to_string())
+            .unwrap_or_default();
+        Column {
+            field,
+            name,
+            ty: column_type(&field.ty, errors).unwrap_or(ColumnType {
+                sql: SqlType::Text,
+                nullable: false,
+            }),
+            primary_key: primary_key.get(),
+            index: index.get(),
+            default: default.get(),
+        }
+    }
+}
+
+const SUPPORTED_TYPES: &str =
+    "String, i64, i32, i16, i8, u32, u16, u8, bool, f64, f32, Vec<u8>, or Option of one of them";
+
+/// Maps a field type to its column type by the structure of its path, so that
+/// `std::option::Option<String>` and `Option<String>` are the same thing.
+fn column_type(ty: &Type, errors: &mut Errors) -> Option<ColumnType> {
+    if let Some(inner) = generic_argument(ty, &["option", "Option"]) {
+        if generic_argument(inner, &["option", "Option"]).is_some() {
+            errors.spanned(
+                ty,
+                "nested Option cannot be stored: SQL has one NULL\nhelp: use a single `Option<T>`",
+            );
+            return None;
+        }
+        return scalar_type(inner, errors).map(|sql| ColumnType {
+            sql,
+            nullable: true,
+        });
+    }
+    scalar_type(ty, errors).map(|sql| ColumnType {
+        sql,
+        nullable: false,
+    })
+}
+
+fn scalar_type(ty: &Type, errors: &mut Errors) -> Option<SqlType> {
+    if let Some(element) = generic_argument(ty, &["vec", "Vec"]) {
+        if path_is(element, &[], "u8") {
+            return Some(SqlType::Blob);
+        }
+    }
+    if path_is(ty, &["string"], "String") {
+        return Some(SqlType::Text);
+    }
+    for (name, sql) in [
+        ("i64", SqlType::Integer),
+        ("i32", SqlType::Integer),
+        ("i16", SqlType::Integer),
+        ("i8", SqlType::Integer),
+        ("u32", SqlType::Integer),
+        ("u16", SqlType::Integer),
+        ("u8", SqlType::Integer),
+        ("bool", SqlType::Integer),
+        ("f64", SqlType::Real),
+        ("f32", SqlType::Real),
+    ] {
+        if path_is(ty, &[], name) {
+            return Some(sql);
+        }
+    }
+    let why = if ["u64", "usize", "i128", "u128", "isize"]
+        .iter()
+        .any(|name| path_is(ty, &[], name))
+    {
+        "\nnote: SQLite stores integers as i64; this type does not round-trip\nhelp: use i64"
+    } else if path_is(ty, &[], "str") || matches!(ty, Type::Reference(_)) {
+        "\nhelp: rows own their data; use String"
+    } else {
+        ""
+    };
+    errors.spanned(
+        ty,
+        format!("unsupported field type for a column; supported: {SUPPORTED_TYPES}{why}"),
+    );
+    None
+}
+
+/// Whether `ty` is a plain path ending in `last`, written bare or through `std`/`core`/`alloc`
+/// and the given module (`std::string::String`).
+fn path_is(ty: &Type, modules: &[&str], last: &str) -> bool {
+    let Type::Path(path) = ty else { return false };
+    if path.qself.is_some() {
+        return false;
+    }
+    let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();
+    let Some((final_segment, leading)) = segments.split_last() else {
+        return false;
+    };
+    if final_segment.ident != last || !final_segment.arguments.is_none() {
+        return false;
+    }
+    match leading {
+        [] => path.path.leading_colon.is_none(),
+        [krate, module] => {
+            ["std", "core", "alloc"].iter().any(|k| krate.ident == k)
+                && modules.iter().any(|m| module.ident == m)
+                && krate.arguments.is_none()
+                && module.arguments.is_none()
+        }
+        _ => false,
+    }
+}
+
+/// For `Name<T>` (bare or `std::module::Name<T>`), the `T`.
+fn generic_argument<'t>(ty: &'t Type, module_and_name: &[&str; 2]) -> Option<&'t Type> {
+    let [module, name] = *module_and_name;
+    let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();
+    let (final_segment, leading) = segments.split_last()?;
+    let leading_ok = match leading {
+        [] => path.path.leading_colon.is_none(),
+        [krate, m] => {
+            ["std", "core", "alloc"].iter().any(|k| krate.ident == k) && m.ident == module
+        }
+        _ => false,
+    };
+    if !leading_ok || final_segment.ident != name {
+        return None;
+    }
+    let PathArguments::AngleBracketed(arguments) = &final_segment.arguments else {
+        return None;
+    };
+    match arguments.args.iter().collect::<Vec<_>>().as_slice() {
+        [GenericArgument::Type(inner)] => Some(inner),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn kind(ty: Type) -> Option<ColumnType> {
+        column_type(&ty, &mut Errors::default())
+    }
+
+    #[test]
+    fn types_are_matched_by_path_structure() {
+        let text = ColumnType {
+            sql: SqlType::Text,
+            nullable: false,
+        };
+        assert_eq!(kind(parse_quote!(String)), Some(text));
+        assert_eq!(kind(parse_quote!(std::string::String)), Some(text));
+        assert_eq!(
+            kind(parse_quote!(::core::option::Option<i64>)),
+            Some(ColumnType {
+                sql: SqlType::Integer,
+                nullable: true
+            })
+        );
+        assert_eq!(
+            kind(parse_quote!(std::option::Option<Vec<u8>>)),
+            Some(ColumnType {
+                sql: SqlType::Blob,
+                nullable: true
+            })
+        );
+        assert_eq!(
+            kind(parse_quote!(Option<f32>)).map(|t| t.sql),
+            Some(SqlType::Real)
+        );
+        assert_eq!(kind(parse_quote!(my::String)), None);
+        assert_eq!(kind(parse_quote!(Vec<u16>)), None);
+        assert_eq!(kind(parse_quote!(Option<Option<i64>>)), None);
+        assert_eq!(kind(parse_quote!(u64)), None);
+    }
+}

@@ -1,0 +1,93 @@
+//! The `#[wrkflw_table]` attribute of [wrkflw](https://docs.rs/wrkflw). Use it through the
+//! `wrkflw` crate, which re-exports it next to the runtime it expands to.
+//!
+//! The expansion is pure: it reads the struct, checks it, and writes constants and one impl.
+//! It opens no database, reads no environment and writes no file.
+
+mod args;
+mod ast;
+mod check;
+mod errors;
+mod expand;
+mod names;
+mod sql;
+
+use proc_macro::TokenStream;
+
+/// Turns a struct into a prefixed SQLite table with its schema and migration as `const` SQL.
+///
+/// Each named field is a column, in field order. The struct is emitted unchanged apart from
+/// the `#[wrkflw(...)]` field attributes, and implements [`wrkflw::Table`], whose constants
+/// hold the generated SQL.
+///
+/// # Table options: `#[wrkflw_table(...)]`
+///
+/// | key | meaning | default |
+/// | --- | --- | --- |
+/// | `rename_from = "workflow_runs"` | the legacy table whose rows `migrate` copies over | none |
+/// | `name = "runs"` | the base name of the table | `rename_from`, else the struct name in snake_case |
+/// | `prefix = "app_"` | put in front of the base name | `"wrkflw_"` |
+///
+/// # Field options: `#[wrkflw(...)]`
+///
+/// | key | meaning |
+/// | --- | --- |
+/// | `primary_key` | the table's key (one per table; required with `rename_from`) |
+/// | `index` | an index named `idx_{table}_{column}` |
+/// | `default = "unixepoch()"` | a SQL expression, written as `DEFAULT (unixepoch())` |
+///
+/// Field types: `String` is `TEXT`; `i64`, `i32`, `i16`, `i8`, `u32`, `u16`, `u8` and `bool`
+/// are `INTEGER`; `f64` and `f32` are `REAL`; `Vec<u8>` is `BLOB`. `Option<T>` is the same
+/// type and nullable; every other column is `NOT NULL`, the primary key included.
+///
+/// # Example
+///
+/// ```
+/// use wrkflw::{wrkflw_table, LegacyTable, Table};
+///
+/// #[wrkflw_table(rename_from = "jobs")]
+/// pub struct Job {
+///     #[wrkflw(primary_key)]
+///     pub id: String,
+///     #[wrkflw(index, default = "'queued'")]
+///     pub state: String,
+///     pub attempts: Option<i64>,
+/// }
+///
+/// assert_eq!(Job::TABLE_NAME, "wrkflw_jobs");
+/// assert_eq!(
+///     Job::CREATE_SQL,
+///     "CREATE TABLE IF NOT EXISTS wrkflw_jobs (
+///   id TEXT NOT NULL PRIMARY KEY,
+///   state TEXT NOT NULL DEFAULT ('queued'),
+///   attempts INTEGER
+/// )"
+/// );
+/// assert_eq!(
+///     Job::INDEX_SQL,
+///     ["CREATE INDEX IF NOT EXISTS idx_wrkflw_jobs_state ON wrkflw_jobs (state)"]
+/// );
+/// assert_eq!(
+///     Job::DROP_LEGACY_SQL,
+///     ["DROP INDEX IF EXISTS idx_jobs_state", "DROP TABLE IF EXISTS jobs"]
+/// );
+///
+/// let mut conn = wrkflw::rusqlite::Connection::open_in_memory()?;
+/// let report = Job::migrate(&mut conn, LegacyTable::Keep)?;
+/// assert!(!report.legacy_found);
+/// # Ok::<(), wrkflw::Error>(())
+/// ```
+///
+/// Mistakes are compile errors on the offending token, all of them in one compile:
+///
+/// ```compile_fail
+/// #[wrkflw::wrkflw_table(rename_form = "jobs")] // did you mean `rename_from`?
+/// struct Job {
+///     #[wrkflw(primary_key)]
+///     id: String,
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn wrkflw_table(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::wrkflw_table(args.into(), item.into()).into()
+}

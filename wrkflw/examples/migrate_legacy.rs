@@ -1,0 +1,69 @@
+//! The main job: take a SQLite file shaped exactly as the original workflow engine left it
+//! (a legacy `workflow_runs` table with its indexes and a few thousand runs), migrate it to
+//! `wrkflw_workflow_runs`, and show what happened.
+//!
+//! ```text
+//! cargo run --example migrate_legacy [-- path/to/file.sqlite3]
+//! ```
+
+// Shared with the test suite, which uses more of it than this example does.
+#[allow(dead_code)]
+mod seed;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use seed::WorkflowRun;
+use wrkflw::rusqlite::Connection;
+use wrkflw::{row_counts, LegacyTable, Table};
+
+const LEGACY_ROWS: u64 = 5_000;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("wrkflw-migrate-legacy.sqlite3"));
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+
+    println!(
+        "1. A database as the original engine left it: {}",
+        path.display()
+    );
+    let mut conn = Connection::open(&path)?;
+    conn.execute_batch(seed::LEGACY_SCHEMA_SQL)?;
+    seed::insert_legacy_runs(&mut conn, 0, LEGACY_ROWS)?;
+    let legacy_rows: i64 =
+        conn.query_row("SELECT count(*) FROM workflow_runs", [], |r| r.get(0))?;
+    println!("   workflow_runs holds {legacy_rows} runs\n");
+
+    println!("2. Migrate, keeping the legacy table:");
+    let started = Instant::now();
+    let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep)?;
+    println!("   {report}   ({:.1?})", started.elapsed());
+    println!("   row counts: {}\n", row_counts::<WorkflowRun>(&conn)?);
+
+    println!("3. Run it again (as every start-up does): nothing is copied twice.");
+    let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep)?;
+    println!("   {report}\n");
+
+    println!("4. An old deployment writes 3 more runs to the legacy table; migrate and drop it:");
+    seed::insert_legacy_runs(&mut conn, LEGACY_ROWS, 3)?;
+    let report = WorkflowRun::migrate(&mut conn, LegacyTable::Drop)?;
+    println!("   {report}");
+    println!("   row counts: {}\n", row_counts::<WorkflowRun>(&conn)?);
+
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    println!("5. PRAGMA integrity_check: {integrity}\n");
+
+    println!("6. The generated migration, as WorkflowRun::migration_sql(LegacyTable::Keep):\n");
+    println!("{}", WorkflowRun::migration_sql(LegacyTable::Keep));
+    Ok(())
+}

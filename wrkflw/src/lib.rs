@@ -1,0 +1,47 @@
+//! # wrkflw
+//!
+//! Prefixed SQLite tables and lossless migrations from their legacy, unprefixed tables,
+//! generated at compile time from an annotated struct.
+//!
+//! ```
+//! use wrkflw::{wrkflw_table, LegacyTable, Table};
+//!
+//! #[wrkflw_table(rename_from = "workflow_runs")]
+//! #[derive(Debug, Clone, PartialEq)]
+//! pub struct WorkflowRun {
+//!     #[wrkflw(primary_key)]
+//!     pub run_id: String,
+//!     #[wrkflw(index)]
+//!     pub status: String,
+//!     #[wrkflw(default = "unixepoch()")]
+//!     pub created_at: Option<i64>,
+//! }
+//!
+//! assert_eq!(WorkflowRun::TABLE_NAME, "wrkflw_workflow_runs");
+//! println!("{}", WorkflowRun::migration_sql(LegacyTable::Keep));
+//!
+//! let mut conn = wrkflw::rusqlite::Connection::open_in_memory()?;
+//! let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep)?;
+//! println!("{report}");
+//! # Ok::<(), wrkflw::Error>(())
+//! ```
+//!
+//! See [`wrkflw_table`] for the attribute, [`Table`] for what it generates and [`migrate`]
+//! for what running it guarantees.
+
+mod error;
+mod migrate;
+mod report;
+mod table;
+
+#[doc(inline)]
+pub use wrkflw_macros::wrkflw_table;
+
+/// The rusqlite this crate is built against, so users need no `rusqlite` dependency of their
+/// own (and cannot end up with two versions of it).
+pub use rusqlite;
+
+pub use error::{Error, NullCount, Result, Step};
+pub use migrate::{migrate, row_counts, Migrator};
+pub use report::{MigrationReport, RowCounts};
+pub use table::{Column, LegacyTable, SqlType, Table};

@@ -1,0 +1,68 @@
+//! What a migration did, and how many rows each table holds.
+
+use std::fmt;
+
+/// What [`migrate`](crate::migrate) did to one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// The new table, e.g. `wrkflw_workflow_runs`.
+    pub table: String,
+    /// The legacy table it migrates from (`rename_from`), whether or not it was found.
+    pub legacy_table: Option<String>,
+    /// Whether the legacy table existed when the migration ran.
+    pub legacy_found: bool,
+    /// Whether this run created the new table (`false`: it was already there).
+    pub table_created: bool,
+    /// Rows this run actually inserted into the new table (not the size of the legacy table).
+    pub rows_copied: u64,
+    /// Whether this run dropped the legacy table.
+    pub legacy_dropped: bool,
+}
+
+impl fmt::Display for MigrationReport {
+    /// One line, e.g. `wrkflw_workflow_runs: created; copied 3000 rows from workflow_runs; kept workflow_runs`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.table)?;
+        f.write_str(if self.table_created {
+            "created"
+        } else {
+            "already existed"
+        })?;
+        match (&self.legacy_table, self.legacy_found) {
+            (None, _) => Ok(()),
+            (Some(legacy), false) => write!(f, "; no legacy table {legacy} found, nothing to copy"),
+            (Some(legacy), true) => {
+                let noun = if self.rows_copied == 1 { "row" } else { "rows" };
+                write!(f, "; copied {} {noun} from {legacy}", self.rows_copied)?;
+                if self.rows_copied == 0 {
+                    f.write_str(" (all already present)")?;
+                }
+                if self.legacy_dropped {
+                    write!(f, "; dropped {legacy}")
+                } else {
+                    write!(f, "; kept {legacy}")
+                }
+            }
+        }
+    }
+}
+
+/// Row counts of a table and its legacy table, from [`row_counts`](crate::row_counts): the
+/// first thing to look at when data seems to be missing after a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowCounts {
+    /// Rows in the new table.
+    pub table: u64,
+    /// Rows in the legacy table; `None` when it does not exist (dropped, or never there).
+    pub legacy: Option<u64>,
+}
+
+impl fmt::Display for RowCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} rows in the table", self.table)?;
+        match self.legacy {
+            Some(legacy) => write!(f, ", {legacy} in the legacy table"),
+            None => f.write_str(", no legacy table"),
+        }
+    }
+}

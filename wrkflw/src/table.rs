@@ -1,0 +1,117 @@
+//! What `#[wrkflw_table]` generates for a struct: the [`Table`] trait and its parts.
+
+use rusqlite::Connection;
+
+use crate::{MigrationReport, Result};
+
+/// A struct annotated with [`#[wrkflw_table]`](crate::wrkflw_table): its table's name, schema
+/// and migration, as SQL text fixed at compile time.
+///
+/// Implemented by the attribute; bring the trait into scope to reach the constants as
+/// `WorkflowRun::CREATE_SQL` and call `WorkflowRun::migrate(...)`.
+///
+/// ```
+/// use wrkflw::{wrkflw_table, Table};
+///
+/// #[wrkflw_table]
+/// struct AuditEntry {
+///     #[wrkflw(primary_key)]
+///     id: i64,
+///     message: String,
+/// }
+///
+/// assert_eq!(AuditEntry::TABLE_NAME, "wrkflw_audit_entry");
+/// assert_eq!(AuditEntry::LEGACY_TABLE_NAME, None);
+/// assert_eq!(AuditEntry::COLUMNS[1].name, "message");
+/// ```
+pub trait Table {
+    /// The table's name: prefix + base name, e.g. `"wrkflw_workflow_runs"`.
+    const TABLE_NAME: &'static str;
+    /// The legacy table that rows are migrated from (`rename_from`), if any.
+    const LEGACY_TABLE_NAME: Option<&'static str>;
+    /// `CREATE TABLE IF NOT EXISTS ...` with one line per column, in field order.
+    const CREATE_SQL: &'static str;
+    /// One `CREATE INDEX IF NOT EXISTS idx_{table}_{column} ...` per `#[wrkflw(index)]` field.
+    const INDEX_SQL: &'static [&'static str];
+    /// `INSERT INTO {table} (...) SELECT ... FROM {legacy} WHERE true ON CONFLICT (key) DO NOTHING`:
+    /// copies the legacy rows whose key is not there yet, and fails (rather than skipping the
+    /// row, as `INSERT OR IGNORE` would) on any other constraint. `None` without a legacy table.
+    const COPY_SQL: Option<&'static str>;
+    /// Drops the legacy table's `idx_{legacy}_{column}` indexes, then the legacy table.
+    /// Empty without a legacy table.
+    const DROP_LEGACY_SQL: &'static [&'static str];
+    /// The columns, in field order.
+    const COLUMNS: &'static [Column];
+
+    /// The whole migration as one commented SQL script inside one transaction, for review or
+    /// for running by hand. With [`LegacyTable::Keep`] the drop statements are commented out.
+    /// The script assumes the legacy table exists; [`Table::migrate`] does not.
+    fn migration_sql(legacy: LegacyTable) -> &'static str;
+
+    /// Creates the table and its indexes and copies the legacy table's rows over, in one
+    /// transaction. See [`crate::migrate`].
+    fn migrate(conn: &mut Connection, legacy: LegacyTable) -> Result<MigrationReport>
+    where
+        Self: Sized,
+    {
+        crate::migrate::<Self>(conn, legacy)
+    }
+}
+
+/// One column of a [`Table`], as declared by a struct field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Column {
+    /// The column name (the field name, without `r#`).
+    pub name: &'static str,
+    /// The declared SQLite type.
+    pub sql_type: SqlType,
+    /// Whether the column accepts NULL (`Option<T>` fields); all others are `NOT NULL`.
+    pub nullable: bool,
+    /// Whether this is the table's primary key.
+    pub primary_key: bool,
+    /// Whether the column has an `idx_{table}_{column}` index.
+    pub indexed: bool,
+    /// The `DEFAULT` expression, as written in the attribute.
+    pub default: Option<&'static str>,
+}
+
+/// The SQLite type a column is declared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SqlType {
+    /// `TEXT`: `String`.
+    Text,
+    /// `INTEGER`: `i64`, `i32`, `i16`, `i8`, `u32`, `u16`, `u8`, `bool`.
+    Integer,
+    /// `REAL`: `f64`, `f32`.
+    Real,
+    /// `BLOB`: `Vec<u8>`.
+    Blob,
+}
+
+impl SqlType {
+    /// The type's name as written in `CREATE TABLE`, e.g. `"TEXT"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SqlType::Text => "TEXT",
+            SqlType::Integer => "INTEGER",
+            SqlType::Real => "REAL",
+            SqlType::Blob => "BLOB",
+        }
+    }
+}
+
+impl std::fmt::Display for SqlType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a migration does with the legacy table once its rows are safely copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LegacyTable {
+    /// Leave it in place (the default, as the original library did).
+    #[default]
+    Keep,
+    /// Drop it and its indexes, in the same transaction, after the copy is verified.
+    Drop,
+}
