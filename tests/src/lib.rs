@@ -1,2 +1,146 @@
-//! Shared fixtures for wrkflw's behaviour tests: the seed table of the original library, its
-//! exact legacy DDL, and helpers to build legacy databases in real files.
+//! Shared fixtures for wrkflw's behaviour tests: the seed table of the original engine with
+//! its exact DDL (the same module the `migrate_legacy` example uses), and helpers that build
+//! databases in real files and read back what they hold.
+
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+use wrkflw::rusqlite::types::Value;
+use wrkflw::rusqlite::{self, Connection};
+
+#[path = "../../wrkflw/examples/seed/mod.rs"]
+pub mod seed;
+
+pub use seed::WorkflowRun;
+
+/// A SQLite file in its own temporary directory, removed when dropped.
+pub struct DbFile {
+    _dir: TempDir,
+    pub path: PathBuf,
+}
+
+impl DbFile {
+    /// An empty (not yet created) database file.
+    pub fn new() -> DbFile {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("app.sqlite3");
+        DbFile { _dir: dir, path }
+    }
+
+    /// A file holding the original engine's legacy table with `rows` runs.
+    pub fn legacy(rows: u64) -> DbFile {
+        let db = DbFile::new();
+        let mut conn = db.open();
+        conn.execute_batch(seed::LEGACY_SCHEMA_SQL).unwrap();
+        seed::insert_legacy_runs(&mut conn, 0, rows).unwrap();
+        db
+    }
+
+    pub fn open(&self) -> Connection {
+        Connection::open(&self.path).expect("open database file")
+    }
+
+    /// A second file with the same bytes, for comparing two ways of migrating it.
+    pub fn copy(&self) -> DbFile {
+        let db = DbFile::new();
+        std::fs::copy(&self.path, &db.path).unwrap();
+        db
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.path).unwrap()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Default for DbFile {
+    fn default() -> Self {
+        DbFile::new()
+    }
+}
+
+/// `PRAGMA table_info` as (name, type, notnull, default, pk) rows.
+pub fn table_info(
+    conn: &Connection,
+    table: &str,
+) -> Vec<(String, String, bool, Option<String>, i64)> {
+    let mut stmt = conn
+        .prepare("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) ORDER BY cid")
+        .unwrap();
+    stmt.query_map([table], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
+    .unwrap()
+    .collect::<rusqlite::Result<_>>()
+    .unwrap()
+}
+
+/// The table's explicit indexes as (name, indexed columns), sorted by name.
+pub fn indexes(conn: &Connection, table: &str) -> Vec<(String, Vec<String>)> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_index_list(?1) WHERE origin = 'c' ORDER BY name")
+        .unwrap();
+    let names: Vec<String> = stmt
+        .query_map([table], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    names
+        .into_iter()
+        .map(|name| {
+            let mut cols = conn
+                .prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")
+                .unwrap();
+            let columns = cols
+                .query_map([&name], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            (name, columns)
+        })
+        .collect()
+}
+
+/// Every row of `table`, all columns, ordered by rowid.
+pub fn rows(conn: &Connection, table: &str) -> Vec<Vec<Value>> {
+    let mut stmt = conn
+        .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))
+        .unwrap();
+    let width = stmt.column_count();
+    stmt.query_map([], |r| (0..width).map(|i| r.get::<_, Value>(i)).collect())
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+/// Whether the main schema has a table (or other object) named `name`.
+pub fn exists(conn: &Connection, name: &str) -> bool {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE name = ?1",
+        [name],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap()
+        > 0
+}
+
+/// The whole schema as (type, name, sql), for before/after comparisons.
+pub fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
+    let mut stmt = conn
+        .prepare("SELECT type, name, sql FROM sqlite_schema ORDER BY type, name")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+pub fn count(conn: &Connection, table: &str) -> i64 {
+    conn.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
+        r.get(0)
+    })
+    .unwrap()
+}

@@ -155,10 +155,12 @@ impl<'a> Table<'a> {
                 return None;
             }
         };
+        // A field typed by a generic parameter is covered by the generics error above.
+        let type_params: Vec<&Ident> = input.generics.type_params().map(|p| &p.ident).collect();
         let columns = fields
             .named
             .iter()
-            .map(|field| Column::from_syn(field, errors))
+            .map(|field| Column::from_syn(field, &type_params, errors))
             .collect();
         Some(Table {
             ident: &input.ident,
@@ -224,7 +226,7 @@ impl TableArgs {
 }
 
 impl<'a> Column<'a> {
-    fn from_syn(field: &'a Field, errors: &mut Errors) -> Column<'a> {
+    fn from_syn(field: &'a Field, type_params: &[&Ident], errors: &mut Errors) -> Column<'a> {
         let mut primary_key = Once::default();
         let mut index = Once::default();
         let mut default = Once::default();
@@ -266,7 +268,7 @@ impl<'a> Column<'a> {
         Column {
             field,
             name,
-            ty: column_type(&field.ty, errors).unwrap_or(ColumnType {
+            ty: column_type(&field.ty, type_params, errors).unwrap_or(ColumnType {
                 sql: SqlType::Text,
                 nullable: false,
             }),
@@ -282,7 +284,12 @@ const SUPPORTED_TYPES: &str =
 
 /// Maps a field type to its column type by the structure of its path, so that
 /// `std::option::Option<String>` and `Option<String>` are the same thing.
-fn column_type(ty: &Type, errors: &mut Errors) -> Option<ColumnType> {
+fn column_type(ty: &Type, type_params: &[&Ident], errors: &mut Errors) -> Option<ColumnType> {
+    if let Type::Path(path) = ty {
+        if type_params.iter().any(|p| path.path.is_ident(*p)) {
+            return None;
+        }
+    }
     if let Some(inner) = generic_argument(ty, &["option", "Option"]) {
         if generic_argument(inner, &["option", "Option"]).is_some() {
             errors.spanned(
@@ -404,7 +411,7 @@ mod tests {
     use syn::parse_quote;
 
     fn kind(ty: Type) -> Option<ColumnType> {
-        column_type(&ty, &mut Errors::default())
+        column_type(&ty, &[], &mut Errors::default())
     }
 
     #[test]

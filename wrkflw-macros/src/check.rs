@@ -29,7 +29,7 @@ fn check_table_names(table: &Table, errors: &mut Errors) {
             if let Some(problem) = names::identifier_problem(&value) {
                 errors.spanned(
                     prefix,
-                    format!("`{value}` is not a valid table prefix: {problem}"),
+                    format!("`{value}` is not a valid table prefix: {problem}\nhelp: a prefix such as \"app_\""),
                 );
                 parts_ok = false;
             }

@@ -83,15 +83,15 @@ fn impl_table(table: &Table) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl ::wrkflw::Table for #ident {
-            const TABLE_NAME: &'static str = #table_name;
-            const LEGACY_TABLE_NAME: ::core::option::Option<&'static str> = #legacy;
-            const CREATE_SQL: &'static str = #create;
-            const INDEX_SQL: &'static [&'static str] = &[#(#indexes),*];
-            const COPY_SQL: ::core::option::Option<&'static str> = #copy;
-            const DROP_LEGACY_SQL: &'static [&'static str] = &[#(#drops),*];
+            const TABLE_NAME: &'static ::core::primitive::str = #table_name;
+            const LEGACY_TABLE_NAME: ::core::option::Option<&'static ::core::primitive::str> = #legacy;
+            const CREATE_SQL: &'static ::core::primitive::str = #create;
+            const INDEX_SQL: &'static [&'static ::core::primitive::str] = &[#(#indexes),*];
+            const COPY_SQL: ::core::option::Option<&'static ::core::primitive::str> = #copy;
+            const DROP_LEGACY_SQL: &'static [&'static ::core::primitive::str] = &[#(#drops),*];
             const COLUMNS: &'static [::wrkflw::Column] = &[#(#columns),*];
 
-            fn migration_sql(legacy: ::wrkflw::LegacyTable) -> &'static str {
+            fn migration_sql(legacy: ::wrkflw::LegacyTable) -> &'static ::core::primitive::str {
                 match legacy {
                     ::wrkflw::LegacyTable::Keep => #keep_script,
                     ::wrkflw::LegacyTable::Drop => #drop_script,
@@ -119,15 +119,15 @@ fn fallback_impl(input: &DeriveInput) -> Option<TokenStream> {
     let ident = &input.ident;
     Some(quote! {
         impl ::wrkflw::Table for #ident {
-            const TABLE_NAME: &'static str = "";
-            const LEGACY_TABLE_NAME: ::core::option::Option<&'static str> = ::core::option::Option::None;
-            const CREATE_SQL: &'static str = "";
-            const INDEX_SQL: &'static [&'static str] = &[];
-            const COPY_SQL: ::core::option::Option<&'static str> = ::core::option::Option::None;
-            const DROP_LEGACY_SQL: &'static [&'static str] = &[];
+            const TABLE_NAME: &'static ::core::primitive::str = "";
+            const LEGACY_TABLE_NAME: ::core::option::Option<&'static ::core::primitive::str> = ::core::option::Option::None;
+            const CREATE_SQL: &'static ::core::primitive::str = "";
+            const INDEX_SQL: &'static [&'static ::core::primitive::str] = &[];
+            const COPY_SQL: ::core::option::Option<&'static ::core::primitive::str> = ::core::option::Option::None;
+            const DROP_LEGACY_SQL: &'static [&'static ::core::primitive::str] = &[];
             const COLUMNS: &'static [::wrkflw::Column] = &[];
 
-            fn migration_sql(_: ::wrkflw::LegacyTable) -> &'static str {
+            fn migration_sql(_: ::wrkflw::LegacyTable) -> &'static ::core::primitive::str {
                 ""
             }
         }

@@ -1,0 +1,38 @@
+//! The generated code names everything by absolute path: it compiles in a module where the
+//! prelude's `Option`, `Some`, `None`, `Result`, `Ok`, `String`, `bool`, `str` and a `rusqlite`, `core` or
+//! `wrkflw` of the user's own mean something else.
+
+#![allow(non_camel_case_types, dead_code, clippy::disallowed_names)]
+
+mod shadowed {
+    pub struct Option;
+    pub struct Some;
+    pub struct None;
+    pub struct Result;
+    pub struct Ok;
+    pub struct Err;
+    pub struct Vec;
+    pub struct String;
+    pub struct bool;
+    pub struct str;
+    pub mod rusqlite {}
+    pub mod core {}
+    pub mod wrkflw {}
+    pub trait Table {}
+
+    #[::wrkflw::wrkflw_table(rename_from = "things")]
+    pub struct Thing {
+        #[wrkflw(primary_key)]
+        pub id: ::std::string::String,
+        pub note: ::std::option::Option<::std::string::String>,
+    }
+}
+
+#[test]
+fn generated_code_ignores_shadowed_names() {
+    use ::wrkflw::Table as _;
+    assert_eq!(shadowed::Thing::TABLE_NAME, "wrkflw_things");
+    let mut conn = ::wrkflw::rusqlite::Connection::open_in_memory().unwrap();
+    let report = shadowed::Thing::migrate(&mut conn, ::wrkflw::LegacyTable::Keep).unwrap();
+    assert!(report.table_created);
+}

@@ -1,0 +1,17 @@
+use wrkflw::wrkflw_table;
+
+#[wrkflw_table]
+struct Run {
+    #[wrkflw(default = 0)]
+    attempts: i64,
+    #[wrkflw(default = unixepoch())]
+    created_at: Option<i64>,
+    #[wrkflw(default)]
+    updated_at: Option<i64>,
+    #[wrkflw(default = "0); DROP TABLE users; --")]
+    sneaky: i64,
+}
+
+fn main() {
+    let _ = Run { attempts: 0, created_at: None, updated_at: None, sneaky: 0 };
+}

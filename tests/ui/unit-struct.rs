@@ -1,0 +1,6 @@
+#[wrkflw::wrkflw_table]
+struct Run;
+
+fn main() {
+    let _ = Run;
+}
