@@ -1,0 +1,40 @@
+//! The README shows the seed struct and its generated SQL verbatim; these tests keep it true.
+
+use wrkflw::{LegacyTable, Table};
+use wrkflw_tests::WorkflowRun;
+
+const README: &str = include_str!("../../README.md");
+const SEED: &str = include_str!("../../wrkflw/examples/seed/mod.rs");
+
+#[test]
+fn readme_shows_the_generated_script_verbatim() {
+    let script = WorkflowRun::migration_sql(LegacyTable::Keep);
+    assert!(
+        README.contains(&format!("```sql\n{script}```")),
+        "README.md's ```sql block differs from WorkflowRun::migration_sql(LegacyTable::Keep):\n{script}"
+    );
+}
+
+#[test]
+fn readme_shows_the_seed_struct_the_tests_use() {
+    let start = SEED.find("#[wrkflw_table(").unwrap();
+    let end = start + SEED[start..].find("\n}\n").unwrap() + 3;
+    let struct_source = &SEED[start..end];
+    assert!(
+        README.contains(struct_source),
+        "README.md differs from the seed struct:\n{struct_source}"
+    );
+}
+
+#[test]
+fn readme_starts_with_the_two_commands() {
+    let first_block = README
+        .split("```sh\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    assert!(first_block.starts_with("cargo run --example migrate_legacy"));
+    assert!(first_block.contains("\ncargo test --workspace"));
+}
