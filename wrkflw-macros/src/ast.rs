@@ -290,8 +290,8 @@ fn column_type(ty: &Type, type_params: &[&Ident], errors: &mut Errors) -> Option
             return None;
         }
     }
-    if let Some(inner) = generic_argument(ty, &["option", "Option"]) {
-        if generic_argument(inner, &["option", "Option"]).is_some() {
+    if let Some(inner) = OPTION.argument(ty) {
+        if OPTION.argument(inner).is_some() {
             errors.spanned(
                 ty,
                 "nested Option cannot be stored: SQL has one NULL\nhelp: use a single `Option<T>`",
@@ -310,12 +310,12 @@ fn column_type(ty: &Type, type_params: &[&Ident], errors: &mut Errors) -> Option
 }
 
 fn scalar_type(ty: &Type, errors: &mut Errors) -> Option<SqlType> {
-    if let Some(element) = generic_argument(ty, &["vec", "Vec"]) {
-        if path_is(element, &[], "u8") {
+    if let Some(element) = VEC.argument(ty) {
+        if primitive("u8").is(element) {
             return Some(SqlType::Blob);
         }
     }
-    if path_is(ty, &["string"], "String") {
+    if STRING.is(ty) {
         return Some(SqlType::Text);
     }
     for (name, sql) in [
@@ -330,16 +330,16 @@ fn scalar_type(ty: &Type, errors: &mut Errors) -> Option<SqlType> {
         ("f64", SqlType::Real),
         ("f32", SqlType::Real),
     ] {
-        if path_is(ty, &[], name) {
+        if primitive(name).is(ty) {
             return Some(sql);
         }
     }
     let why = if ["u64", "usize", "i128", "u128", "isize"]
         .iter()
-        .any(|name| path_is(ty, &[], name))
+        .any(|name| primitive(name).is(ty))
     {
         "\nnote: SQLite stores integers as i64; this type does not round-trip\nhelp: use i64"
-    } else if path_is(ty, &[], "str") || matches!(ty, Type::Reference(_)) {
+    } else if primitive("str").is(ty) || matches!(ty, Type::Reference(_)) {
         "\nhelp: rows own their data; use String"
     } else {
         ""
@@ -351,57 +351,67 @@ fn scalar_type(ty: &Type, errors: &mut Errors) -> Option<SqlType> {
     None
 }
 
-/// Whether `ty` is a plain path ending in `last`, written bare or through `std`/`core`/`alloc`
-/// and the given module (`std::string::String`).
-fn path_is(ty: &Type, modules: &[&str], last: &str) -> bool {
-    let Type::Path(path) = ty else { return false };
-    if path.qself.is_some() {
-        return false;
-    }
-    let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();
-    let Some((final_segment, leading)) = segments.split_last() else {
-        return false;
-    };
-    if final_segment.ident != last || !final_segment.arguments.is_none() {
-        return false;
-    }
-    match leading {
-        [] => path.path.leading_colon.is_none(),
-        [krate, module] => {
-            ["std", "core", "alloc"].iter().any(|k| krate.ident == k)
-                && modules.iter().any(|m| module.ident == m)
-                && krate.arguments.is_none()
-                && module.arguments.is_none()
-        }
-        _ => false,
-    }
+/// A standard-library type as a user may write it: bare (`String`, `i64`), or through its
+/// module (`std::string::String`, `::core::option::Option`). `module` is `None` for the
+/// primitives, which have no module path worth matching.
+struct StdType {
+    module: Option<&'static str>,
+    name: &'static str,
 }
 
-/// For `Name<T>` (bare or `std::module::Name<T>`), the `T`.
-fn generic_argument<'t>(ty: &'t Type, module_and_name: &[&str; 2]) -> Option<&'t Type> {
-    let [module, name] = *module_and_name;
-    let Type::Path(path) = ty else { return None };
-    if path.qself.is_some() {
-        return None;
-    }
-    let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();
-    let (final_segment, leading) = segments.split_last()?;
-    let leading_ok = match leading {
-        [] => path.path.leading_colon.is_none(),
-        [krate, m] => {
-            ["std", "core", "alloc"].iter().any(|k| krate.ident == k) && m.ident == module
+const STRING: StdType = StdType {
+    module: Some("string"),
+    name: "String",
+};
+const OPTION: StdType = StdType {
+    module: Some("option"),
+    name: "Option",
+};
+const VEC: StdType = StdType {
+    module: Some("vec"),
+    name: "Vec",
+};
+
+const fn primitive(name: &'static str) -> StdType {
+    StdType { module: None, name }
+}
+
+impl StdType {
+    /// The type's generic arguments if `ty` names this type, judged on the path's segments.
+    fn arguments<'t>(&self, ty: &'t Type) -> Option<&'t PathArguments> {
+        let Type::Path(path) = ty else { return None };
+        if path.qself.is_some() {
+            return None;
         }
-        _ => false,
-    };
-    if !leading_ok || final_segment.ident != name {
-        return None;
+        let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();
+        let (last, leading) = segments.split_last()?;
+        let leading_ok = match (leading, self.module) {
+            ([], _) => path.path.leading_colon.is_none(),
+            ([krate, module], Some(expected)) => {
+                ["std", "core", "alloc"].iter().any(|k| krate.ident == k)
+                    && module.ident == expected
+                    && krate.arguments.is_none()
+                    && module.arguments.is_none()
+            }
+            _ => false,
+        };
+        (leading_ok && last.ident == self.name).then_some(&last.arguments)
     }
-    let PathArguments::AngleBracketed(arguments) = &final_segment.arguments else {
-        return None;
-    };
-    match arguments.args.iter().collect::<Vec<_>>().as_slice() {
-        [GenericArgument::Type(inner)] => Some(inner),
-        _ => None,
+
+    /// Whether `ty` is this type, without generic arguments.
+    fn is(&self, ty: &Type) -> bool {
+        self.arguments(ty).is_some_and(PathArguments::is_none)
+    }
+
+    /// For `Name<T>`, the `T`.
+    fn argument<'t>(&self, ty: &'t Type) -> Option<&'t Type> {
+        let PathArguments::AngleBracketed(arguments) = self.arguments(ty)? else {
+            return None;
+        };
+        match arguments.args.iter().collect::<Vec<_>>().as_slice() {
+            [GenericArgument::Type(inner)] => Some(inner),
+            _ => None,
+        }
     }
 }
 

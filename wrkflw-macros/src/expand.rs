@@ -2,49 +2,51 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Attribute, Data, DeriveInput, Fields};
+use syn::{Attribute, Data, DeriveInput, Field};
 
 use crate::ast::{SqlType, Table};
 use crate::errors::Errors;
 use crate::{check, sql};
 
-/// Expands `#[wrkflw_table(args)] item`.
+/// Expands `#[wrkflw_table(args)] item`: the item, without our attributes, followed by the
+/// generated impl or the compile errors.
 pub(crate) fn wrkflw_table(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut input: DeriveInput = match syn::parse2(item.clone()) {
-        Ok(input) => input,
-        Err(_) => {
-            let error = syn::Error::new_spanned(
-                item.clone()
-                    .into_iter()
-                    .next()
-                    .map(TokenStream::from)
-                    .unwrap_or_default(),
-                "#[wrkflw_table] applies to a struct with named fields",
-            );
-            let error = error.to_compile_error();
-            return quote!(#error #item);
-        }
+    let Ok(mut input) = syn::parse2::<DeriveInput>(item.clone()) else {
+        return not_a_type(item);
     };
+    let generated = expand(args, &input);
+    // The struct is emitted in every case so that one mistake in an attribute does not
+    // cascade into "cannot find type" errors wherever the struct is used.
+    strip_wrkflw_attributes(&mut input);
+    quote!(#input #generated)
+}
 
+/// Read into the model, check it, generate; or report every error found.
+fn expand(args: TokenStream, input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
-    let table = Table::from_syn(args, &input, &mut errors);
+    let table = Table::from_syn(args, input, &mut errors);
     if let Some(table) = &table {
         check::validate(table, &mut errors);
     }
-    let generated = match (errors.finish(), &table) {
-        (Ok(()), Some(table)) => impl_table(table),
-        (result, table) => {
-            let errors = result.err().map(|e| e.to_compile_error());
-            let placeholder = table.as_ref().map(|_| fallback_impl(&input));
+    match (table, errors.finish()) {
+        (Some(table), Ok(())) => impl_table(&table),
+        (table, result) => {
+            let errors = result.err().map(syn::Error::into_compile_error);
+            let placeholder = table.and_then(|_| fallback_impl(input));
             quote!(#errors #placeholder)
         }
-    };
-    drop(table);
+    }
+}
 
-    // The struct is emitted in every case, without our attributes, so that one mistake in an
-    // attribute does not cascade into "cannot find type" errors wherever the struct is used.
-    strip_wrkflw_attributes(&mut input);
-    quote!(#input #generated)
+/// A function, impl or other item: say what the attribute applies to and pass it through.
+fn not_a_type(item: TokenStream) -> TokenStream {
+    let first = item.clone().into_iter().next();
+    let error = syn::Error::new_spanned(
+        first.map(TokenStream::from).unwrap_or_default(),
+        "#[wrkflw_table] applies to a struct with named fields",
+    )
+    .into_compile_error();
+    quote!(#error #item)
 }
 
 fn impl_table(table: &Table) -> TokenStream {
@@ -135,21 +137,76 @@ fn fallback_impl(input: &DeriveInput) -> Option<TokenStream> {
 }
 
 fn strip_wrkflw_attributes(input: &mut DeriveInput) {
-    let keep = |attr: &Attribute| !attr.path().is_ident("wrkflw");
-    input.attrs.retain(keep);
-    let fields: Vec<&mut Fields> = match &mut input.data {
-        Data::Struct(data) => vec![&mut data.fields],
-        Data::Enum(data) => data.variants.iter_mut().map(|v| &mut v.fields).collect(),
-        Data::Union(data) => {
-            for field in &mut data.fields.named {
-                field.attrs.retain(keep);
-            }
-            Vec::new()
-        }
+    let ours = |attr: &Attribute| attr.path().is_ident("wrkflw");
+    input.attrs.retain(|attr| !ours(attr));
+    let fields: Vec<&mut Field> = match &mut input.data {
+        Data::Struct(data) => data.fields.iter_mut().collect(),
+        Data::Enum(data) => data
+            .variants
+            .iter_mut()
+            .flat_map(|variant| {
+                variant.attrs.retain(|attr| !ours(attr));
+                variant.fields.iter_mut()
+            })
+            .collect(),
+        Data::Union(data) => data.fields.named.iter_mut().collect(),
     };
-    for fields in fields {
-        for field in fields.iter_mut() {
-            field.attrs.retain(keep);
-        }
+    for field in fields {
+        field.attrs.retain(|attr| !ours(attr));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::wrkflw_table;
+
+    #[test]
+    fn a_valid_struct_gets_its_attributes_stripped_and_an_impl() {
+        let out = wrkflw_table(
+            quote!(rename_from = "runs"),
+            quote!(
+                struct Run {
+                    #[wrkflw(primary_key)]
+                    id: String,
+                }
+            ),
+        )
+        .to_string();
+        assert!(!out.contains("# [wrkflw"), "{out}");
+        assert!(out.contains("impl :: wrkflw :: Table for Run"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn a_bad_struct_still_emits_the_struct_next_to_every_error() {
+        let out = wrkflw_table(
+            quote!(rename_form = "runs", prefix = 1),
+            quote!(
+                struct Run {
+                    #[wrkflw(primary_kye)]
+                    id: u64,
+                }
+            ),
+        )
+        .to_string();
+        assert_eq!(out.matches("compile_error").count(), 4, "{out}");
+        assert!(out.starts_with("struct Run { id : u64"), "{out}");
+        // The placeholder impl keeps uses of `Run::TABLE_NAME` from adding errors.
+        assert!(out.contains("impl :: wrkflw :: Table for Run"), "{out}");
+    }
+
+    #[test]
+    fn something_other_than_a_struct_or_enum_is_passed_through_with_an_error() {
+        let out = wrkflw_table(
+            quote!(),
+            quote!(
+                fn run() {}
+            ),
+        )
+        .to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("fn run () { }"), "{out}");
     }
 }

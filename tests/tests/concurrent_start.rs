@@ -1,0 +1,54 @@
+//! Several processes starting at once, each with its own connection to one file: the
+//! `BEGIN IMMEDIATE` transaction makes them queue, so each row is copied exactly once.
+
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use wrkflw::{LegacyTable, MigrationReport, Table};
+use wrkflw_tests::{count, exists, DbFile, WorkflowRun};
+
+fn migrate_at_once(db: &DbFile, threads: usize, legacy: LegacyTable) -> Vec<MigrationReport> {
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let path = db.path().to_owned();
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || {
+                let mut conn = wrkflw::rusqlite::Connection::open(path).unwrap();
+                barrier.wait();
+                WorkflowRun::migrate(&mut conn, legacy)
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .unwrap()
+                .expect("every concurrent migration succeeds")
+        })
+        .collect()
+}
+
+#[test]
+fn concurrent_migrations_copy_each_row_once() {
+    let db = DbFile::legacy(5_000);
+    let reports = migrate_at_once(&db, 4, LegacyTable::Keep);
+    let copied: u64 = reports.iter().map(|r| r.rows_copied).sum();
+    assert_eq!(copied, 5_000, "{reports:#?}");
+    assert_eq!(reports.iter().filter(|r| r.table_created).count(), 1);
+    assert_eq!(count(&db.open(), "wrkflw_workflow_runs"), 5_000);
+}
+
+#[test]
+fn concurrent_migrations_drop_the_legacy_table_once() {
+    let db = DbFile::legacy(5_000);
+    let reports = migrate_at_once(&db, 4, LegacyTable::Drop);
+    let copied: u64 = reports.iter().map(|r| r.rows_copied).sum();
+    assert_eq!(copied, 5_000, "{reports:#?}");
+    assert_eq!(reports.iter().filter(|r| r.legacy_dropped).count(), 1);
+    assert_eq!(reports.iter().filter(|r| r.legacy_found).count(), 1);
+    let conn = db.open();
+    assert_eq!(count(&conn, "wrkflw_workflow_runs"), 5_000);
+    assert!(!exists(&conn, "workflow_runs"));
+}
