@@ -29,6 +29,8 @@
 //! See [`wrkflw_table`] for the attribute, [`Table`] for what it generates and [`migrate`]
 //! for what running it guarantees.
 
+#![warn(missing_docs)]
+
 mod error;
 mod migrate;
 mod report;
