@@ -16,7 +16,7 @@ pub use seed::WorkflowRun;
 /// A SQLite file in its own temporary directory, removed when dropped.
 pub struct DbFile {
     _dir: TempDir,
-    pub path: PathBuf,
+    path: PathBuf,
 }
 
 impl DbFile {
