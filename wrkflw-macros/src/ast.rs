@@ -141,15 +141,17 @@ impl<'a> Table<'a> {
                 }
             },
             Data::Enum(data) => {
-                errors.spanned(
-                    &data.enum_token,
+                // By span, not by reference: whether keyword tokens are `Copy` depends on
+                // syn features that other crates in a build may switch on.
+                errors.at(
+                    data.enum_token.span,
                     "#[wrkflw_table] applies to a struct with named fields, not an enum",
                 );
                 return None;
             }
             Data::Union(data) => {
-                errors.spanned(
-                    &data.union_token,
+                errors.at(
+                    data.union_token.span,
                     "#[wrkflw_table] applies to a struct with named fields, not a union",
                 );
                 return None;

@@ -17,6 +17,11 @@ impl Errors {
         self.list.push(syn::Error::new_spanned(tokens, message));
     }
 
+    /// Records an error at one span, for a token that is more readily a span than `ToTokens`.
+    pub(crate) fn at(&mut self, span: proc_macro2::Span, message: impl Display) {
+        self.list.push(syn::Error::new(span, message));
+    }
+
     /// All recorded errors merged into one, or `Ok` when there were none.
     pub(crate) fn finish(self) -> Result<(), syn::Error> {
         let mut list = self.list.into_iter();

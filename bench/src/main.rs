@@ -1,0 +1,506 @@
+//! wrkflw's benchmark suite: every figure beside its hand-written baseline, measured in the
+//! same run on the same files, and the ratio between them.
+//!
+//! ```text
+//! cargo run --release -p wrkflw-bench -- --quick   # 10,000 and 100,000 rows, about a minute
+//! cargo run --release -p wrkflw-bench              # 10,000 / 100,000 / 1,000,000 rows
+//! ```
+//!
+//! Options: `--quick`, `--rows 10000,250000` (sizes), `--rounds N` (the median of N rounds is
+//! shown; default 3, or 1 at 1,000,000 rows and above), `--dir PATH` (where the database files
+//! go; default a temporary directory, about 2.5 GB at 1,000,000 rows).
+//!
+//! Rows never pass through Rust in a migration, so the 1,000,000-row cases run in plain release
+//! code here rather than under criterion, which would repeat them dozens of times; the
+//! micro-benchmarks in `benches/migrate.rs` use criterion.
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use wrkflw::rusqlite::Connection;
+use wrkflw::{LegacyTable, Table};
+
+#[path = "../../wrkflw/examples/seed/mod.rs"]
+mod seed;
+
+use seed::WorkflowRun;
+
+/// A benchmark's outcome: a boxed error is enough for a program that reports and exits.
+type Outcome<T = ()> = Result<T, Box<dyn Error>>;
+
+fn main() -> Outcome {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, which, path] = args.as_slice() {
+        if flag == CHILD_FLAG {
+            return peak_memory_child(which, Path::new(path));
+        }
+    }
+    let options = Options::parse(&args)?;
+    let scratch;
+    let dir = match &options.dir {
+        Some(dir) => dir.clone(),
+        None => {
+            scratch = tempfile::tempdir()?;
+            scratch.path().to_owned()
+        }
+    };
+    println!(
+        "wrkflw benchmarks: {} legacy rows of the seed table, {} round(s) (median shown)\n",
+        options
+            .sizes
+            .iter()
+            .map(|n| thousands(*n))
+            .collect::<Vec<_>>()
+            .join(" / "),
+        options.describe_rounds(),
+    );
+    let mut table = Report::default();
+    for &rows in &options.sizes {
+        let started = Instant::now();
+        let legacy = dir.join(format!("legacy-{rows}.sqlite3"));
+        build_legacy(&legacy, rows)?;
+        eprintln!(
+            "built {} legacy rows ({} MB) in {:.1} s",
+            thousands(rows),
+            std::fs::metadata(&legacy)?.len() / 1_000_000,
+            started.elapsed().as_secs_f64()
+        );
+        for journal in [Journal::Rollback, Journal::Wal] {
+            migrations(
+                &mut table,
+                &dir,
+                &legacy,
+                rows,
+                journal,
+                options.rounds(rows),
+            )?;
+        }
+        peak_memory(&mut table, &dir, &legacy, rows)?;
+        std::fs::remove_file(&legacy)?;
+    }
+    table.print();
+    Ok(())
+}
+
+/// The command line.
+struct Options {
+    sizes: Vec<u64>,
+    rounds: Option<usize>,
+    dir: Option<PathBuf>,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Outcome<Options> {
+        let mut options = Options {
+            sizes: vec![10_000, 100_000, 1_000_000],
+            rounds: None,
+            dir: None,
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--quick" => options.sizes = vec![10_000, 100_000],
+                "--rows" => {
+                    options.sizes = value()?
+                        .split(',')
+                        .map(|n| n.replace('_', "").parse())
+                        .collect::<Result<_, _>>()?
+                }
+                "--rounds" => options.rounds = Some(value()?.parse()?),
+                "--dir" => options.dir = Some(PathBuf::from(value()?)),
+                other => {
+                    return Err(format!(
+                        "unknown option {other}; expected --quick, --rows N[,N...], --rounds N, --dir PATH"
+                    )
+                    .into())
+                }
+            }
+        }
+        Ok(options)
+    }
+
+    fn rounds(&self, rows: u64) -> usize {
+        self.rounds
+            .unwrap_or(if rows >= 1_000_000 { 1 } else { 3 })
+            .max(1)
+    }
+
+    fn describe_rounds(&self) -> String {
+        match self.rounds {
+            Some(n) => n.to_string(),
+            None => "3 (1 at 1,000,000 rows and above)".to_owned(),
+        }
+    }
+}
+
+/// The journal mode a database file is in while it is migrated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Journal {
+    Rollback,
+    Wal,
+}
+
+impl Journal {
+    fn name(self) -> &'static str {
+        match self {
+            Journal::Rollback => "rollback",
+            Journal::Wal => "WAL",
+        }
+    }
+}
+
+/// The legacy database every measurement starts from: the original engine's exact schema
+/// and `rows` realistic runs, in rollback-journal mode.
+fn build_legacy(path: &Path, rows: u64) -> Outcome {
+    remove_database(path)?;
+    let mut conn = Connection::open(path)?;
+    conn.execute_batch(seed::LEGACY_SCHEMA_SQL)?;
+    const BATCH: u64 = 50_000;
+    for first in (0..rows).step_by(BATCH as usize) {
+        seed::insert_legacy_runs(&mut conn, first, BATCH.min(rows - first))?;
+    }
+    Ok(())
+}
+
+/// A fresh copy of the legacy database in the given journal mode, opened.
+fn fresh_copy(legacy: &Path, path: &Path, journal: Journal) -> Outcome<Connection> {
+    remove_database(path)?;
+    std::fs::copy(legacy, path)?;
+    let conn = Connection::open(path)?;
+    if journal == Journal::Wal {
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        if mode != "wal" {
+            return Err(format!("could not switch {} to WAL: {mode}", path.display()).into());
+        }
+    }
+    Ok(conn)
+}
+
+fn remove_database(path: &Path) -> Outcome {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(&name) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The seed's hand-written migration: the original engine's new table with its indexes, then
+/// its `INSERT OR IGNORE ... SELECT`, in one transaction.
+fn seed_first_migration(conn: &Connection) -> Outcome {
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE; {} {} COMMIT;",
+        seed::ORIGINAL_NEW_SCHEMA_SQL,
+        seed::ORIGINAL_COPY_SQL
+    ))?;
+    Ok(())
+}
+
+/// The seed's statement run again over a fully copied table, as the original does at every
+/// start.
+fn seed_rerun(conn: &Connection) -> Outcome {
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE; {} COMMIT;",
+        seed::ORIGINAL_COPY_SQL
+    ))?;
+    Ok(())
+}
+
+fn wrkflw_migrate(conn: &mut Connection) -> Outcome<wrkflw::MigrationReport> {
+    Ok(WorkflowRun::migrate(conn, LegacyTable::Keep)?)
+}
+
+fn timed<T>(work: impl FnOnce() -> Outcome<T>) -> Outcome<(Duration, T)> {
+    let started = Instant::now();
+    let value = work()?;
+    Ok((started.elapsed(), value))
+}
+
+/// First migration and re-run, wrkflw and the seed's SQL, alternating so that drift in the
+/// machine's speed affects both sides alike.
+fn migrations(
+    table: &mut Report,
+    dir: &Path,
+    legacy: &Path,
+    rows: u64,
+    journal: Journal,
+    rounds: usize,
+) -> Outcome {
+    let ours_path = dir.join("wrkflw.sqlite3");
+    let seed_path = dir.join("seed.sqlite3");
+    let mut first = Samples::default();
+    let mut rerun = Samples::default();
+    for _ in 0..rounds {
+        let mut ours = fresh_copy(legacy, &ours_path, journal)?;
+        let (took, report) = timed(|| wrkflw_migrate(&mut ours))?;
+        if report.rows_copied != rows {
+            return Err(format!("wrkflw copied {} of {rows} rows", report.rows_copied).into());
+        }
+        first.ours.push(took);
+
+        let seed = fresh_copy(legacy, &seed_path, journal)?;
+        first
+            .baseline
+            .push(timed(|| seed_first_migration(&seed))?.0);
+
+        let (took, report) = timed(|| wrkflw_migrate(&mut ours))?;
+        if report.rows_copied != 0 {
+            return Err(format!("the re-run copied {} rows again", report.rows_copied).into());
+        }
+        rerun.ours.push(took);
+        rerun.baseline.push(timed(|| seed_rerun(&seed))?.0);
+    }
+    remove_database(&ours_path)?;
+    remove_database(&seed_path)?;
+
+    let first_ours = first.ours_median();
+    table.push(Line {
+        what: "first migration vs seed's statement",
+        rows,
+        journal: journal.name(),
+        ours: Figure::Time(first_ours),
+        baseline: Figure::Time(first.baseline_median()),
+        goal: Some(0.70),
+    });
+    table.push(Line {
+        what: "re-run vs seed's re-run",
+        rows,
+        journal: journal.name(),
+        ours: Figure::Time(rerun.ours_median()),
+        baseline: Figure::Time(rerun.baseline_median()),
+        goal: None,
+    });
+    table.push(Line {
+        what: "re-run vs wrkflw's first migration",
+        rows,
+        journal: journal.name(),
+        ours: Figure::Time(rerun.ours_median()),
+        baseline: Figure::Time(first_ours),
+        goal: (rows >= 1_000_000).then_some(0.01),
+    });
+    Ok(())
+}
+
+#[derive(Default)]
+struct Samples {
+    ours: Vec<Duration>,
+    baseline: Vec<Duration>,
+}
+
+impl Samples {
+    fn ours_median(&self) -> Duration {
+        median(&self.ours)
+    }
+
+    fn baseline_median(&self) -> Duration {
+        median(&self.baseline)
+    }
+}
+
+fn median(samples: &[Duration]) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+const CHILD_FLAG: &str = "--peak-memory-child";
+
+/// Peak resident memory of a first migration, measured in a child process of its own so
+/// that nothing else this program did counts towards it.
+fn peak_memory(table: &mut Report, dir: &Path, legacy: &Path, rows: u64) -> Outcome {
+    let path = dir.join("memory.sqlite3");
+    let peak = |which: &str| -> Outcome<u64> {
+        drop(fresh_copy(legacy, &path, Journal::Rollback)?);
+        let output = Command::new(std::env::current_exe()?)
+            .args([CHILD_FLAG, which])
+            .arg(&path)
+            .output()?;
+        if !output.status.success() {
+            return Err(format!(
+                "peak-memory child failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+            .into());
+        }
+        Ok(String::from_utf8(output.stdout)?.trim().parse()?)
+    };
+    let ours = peak("wrkflw")?;
+    let baseline = peak("seed")?;
+    remove_database(&path)?;
+    table.push(Line {
+        what: "peak memory of the first migration",
+        rows,
+        journal: Journal::Rollback.name(),
+        ours: Figure::Kibibytes(ours),
+        baseline: Figure::Kibibytes(baseline),
+        goal: None,
+    });
+    Ok(())
+}
+
+/// In the child: migrate the file one way and print the process's peak resident set in KiB.
+fn peak_memory_child(which: &str, path: &Path) -> Outcome {
+    let mut conn = Connection::open(path)?;
+    match which {
+        "wrkflw" => drop(wrkflw_migrate(&mut conn)?),
+        "seed" => seed_first_migration(&conn)?,
+        other => return Err(format!("unknown migration {other}").into()),
+    }
+    drop(conn);
+    println!("{}", peak_resident_kib()?);
+    Ok(())
+}
+
+/// `VmHWM` of `/proc/self/status`: the most resident memory this process has had (Linux).
+fn peak_resident_kib() -> Outcome<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let line = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .ok_or("no VmHWM in /proc/self/status (peak memory is measured on Linux only)")?;
+    Ok(line.trim().trim_end_matches("kB").trim().parse()?)
+}
+
+/// A measured value.
+#[derive(Debug, Clone, Copy)]
+enum Figure {
+    Time(Duration),
+    Kibibytes(u64),
+}
+
+impl Figure {
+    fn value(self) -> f64 {
+        match self {
+            Figure::Time(d) => d.as_secs_f64(),
+            Figure::Kibibytes(k) => k as f64,
+        }
+    }
+
+    fn show(self) -> String {
+        match self {
+            Figure::Time(d) if d < Duration::from_secs(1) => {
+                format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+            }
+            Figure::Time(d) => format!("{:.2} s", d.as_secs_f64()),
+            Figure::Kibibytes(k) => format!("{:.1} MiB", k as f64 / 1024.0),
+        }
+    }
+}
+
+/// One line of the printed table: a figure, its baseline from the same run, their ratio,
+/// and the goal an issue set for that ratio, if any.
+struct Line {
+    what: &'static str,
+    rows: u64,
+    journal: &'static str,
+    ours: Figure,
+    baseline: Figure,
+    goal: Option<f64>,
+}
+
+#[derive(Default)]
+struct Report {
+    lines: Vec<Line>,
+}
+
+impl Report {
+    fn push(&mut self, line: Line) {
+        eprintln!(
+            "  {} ({} rows, {}): {} vs {}",
+            line.what,
+            thousands(line.rows),
+            line.journal,
+            line.ours.show(),
+            line.baseline.show()
+        );
+        self.lines.push(line);
+    }
+
+    /// Prints a Markdown table, grouped by measurement, so it can be pasted into BENCHMARKS.md.
+    fn print(&self) {
+        println!("| measurement | legacy rows | journal | wrkflw | baseline | ratio | goal |");
+        println!("| --- | ---: | --- | ---: | ---: | ---: | --- |");
+        let mut order: Vec<&Line> = self.lines.iter().collect();
+        let kinds: Vec<&str> = {
+            let mut kinds = Vec::new();
+            for line in &self.lines {
+                if !kinds.contains(&line.what) {
+                    kinds.push(line.what);
+                }
+            }
+            kinds
+        };
+        order.sort_by_key(|line| kinds.iter().position(|k| *k == line.what));
+        for line in order {
+            let ratio = line.ours.value() / line.baseline.value();
+            let goal = match line.goal {
+                Some(goal) if ratio <= goal => format!("≤ {goal:.2}: met"),
+                Some(goal) => format!("≤ {goal:.2}: **not met**"),
+                None => String::new(),
+            };
+            println!(
+                "| {} | {} | {} | {} | {} | {ratio:.3} | {goal} |",
+                line.what,
+                thousands(line.rows),
+                line.journal,
+                line.ours.show(),
+                line.baseline.show(),
+            );
+        }
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits_in_threes() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn median_takes_the_middle_sample() {
+        let ms = Duration::from_millis;
+        assert_eq!(median(&[ms(9), ms(1), ms(5)]), ms(5));
+        assert_eq!(median(&[ms(7)]), ms(7));
+    }
+
+    #[test]
+    fn options_parse_sizes_and_refuse_unknown_flags() {
+        let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let options = Options::parse(&args(&["--rows", "2_000,30000", "--rounds", "2"])).unwrap();
+        assert_eq!(options.sizes, [2_000, 30_000]);
+        assert_eq!(options.rounds(1_000_000), 2);
+        assert_eq!(
+            Options::parse(&args(&["--quick"])).unwrap().rounds(100_000),
+            3
+        );
+        let error = Options::parse(&args(&["--fast"]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.contains("unknown option --fast"), "{error}");
+    }
+}
