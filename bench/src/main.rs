@@ -20,7 +20,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use wrkflw::rusqlite::Connection;
-use wrkflw::{LegacyTable, Table};
+use wrkflw::{CopyPath, LegacyTable, Table};
 
 #[path = "../../wrkflw/examples/seed/mod.rs"]
 mod seed;
@@ -60,7 +60,7 @@ fn main() -> Outcome {
     for &rows in &options.sizes {
         let started = Instant::now();
         let legacy = dir.join(format!("legacy-{rows}.sqlite3"));
-        build_legacy(&legacy, rows)?;
+        build_legacy(&legacy, rows, seed::LEGACY_SCHEMA_SQL)?;
         eprintln!(
             "built {} legacy rows ({} MB) in {:.1} s",
             thousands(rows),
@@ -78,6 +78,21 @@ fn main() -> Outcome {
             )?;
         }
         peak_memory(&mut table, &dir, &legacy, rows)?;
+        std::fs::remove_file(&legacy)?;
+
+        // The same rows in a legacy table whose key is declared NOT NULL, as in the new
+        // table: SQLite's transfer optimization applies.
+        build_legacy(&legacy, rows, &key_not_null_schema())?;
+        for journal in [Journal::Rollback, Journal::Wal] {
+            transfer_migration(
+                &mut table,
+                &dir,
+                &legacy,
+                rows,
+                journal,
+                options.rounds(rows),
+            )?;
+        }
         std::fs::remove_file(&legacy)?;
     }
     table.print();
@@ -152,12 +167,12 @@ impl Journal {
     }
 }
 
-/// The legacy database every measurement starts from: the original engine's exact schema
-/// and `rows` realistic runs, in rollback-journal mode.
-fn build_legacy(path: &Path, rows: u64) -> Outcome {
+/// The legacy database every measurement starts from: `rows` realistic runs in the given
+/// legacy schema (the original engine's exact one, or a variant), in rollback-journal mode.
+fn build_legacy(path: &Path, rows: u64, schema: &str) -> Outcome {
     remove_database(path)?;
     let mut conn = Connection::open(path)?;
-    conn.execute_batch(seed::LEGACY_SCHEMA_SQL)?;
+    conn.execute_batch(schema)?;
     const BATCH: u64 = 50_000;
     for first in (0..rows).step_by(BATCH as usize) {
         seed::insert_legacy_runs(&mut conn, first, BATCH.min(rows - first))?;
@@ -222,6 +237,62 @@ fn timed<T>(work: impl FnOnce() -> Outcome<T>) -> Outcome<(Duration, T)> {
     Ok((started.elapsed(), value))
 }
 
+/// The seed's legacy schema with its key declared `NOT NULL`, like the new table's.
+fn key_not_null_schema() -> String {
+    let schema = seed::LEGACY_SCHEMA_SQL.replace(
+        "run_id TEXT PRIMARY KEY",
+        "run_id TEXT NOT NULL PRIMARY KEY",
+    );
+    assert_ne!(
+        schema,
+        seed::LEGACY_SCHEMA_SQL,
+        "the seed schema's key line changed"
+    );
+    schema
+}
+
+/// First migration where the transfer path applies, against the seed's statement on the
+/// same file.
+fn transfer_migration(
+    table: &mut Report,
+    dir: &Path,
+    legacy: &Path,
+    rows: u64,
+    journal: Journal,
+    rounds: usize,
+) -> Outcome {
+    let ours_path = dir.join("wrkflw.sqlite3");
+    let seed_path = dir.join("seed.sqlite3");
+    let mut first = Samples::default();
+    for _ in 0..rounds {
+        let mut ours = fresh_copy(legacy, &ours_path, journal)?;
+        let (took, report) = timed(|| wrkflw_migrate(&mut ours))?;
+        if report.rows_copied != rows || report.copy_path != Some(CopyPath::Transfer) {
+            return Err(format!(
+                "expected the transfer path for all {rows} rows, got {:?} for {}",
+                report.copy_path, report.rows_copied
+            )
+            .into());
+        }
+        first.ours.push(took);
+        let seed = fresh_copy(legacy, &seed_path, journal)?;
+        first
+            .baseline
+            .push(timed(|| seed_first_migration(&seed))?.0);
+    }
+    remove_database(&ours_path)?;
+    remove_database(&seed_path)?;
+    table.push(Line {
+        what: "first migration, transfer path (legacy key NOT NULL) vs seed's statement",
+        rows,
+        journal: journal.name(),
+        ours: Figure::Time(first.ours_median()),
+        baseline: Figure::Time(first.baseline_median()),
+        goal: Some(0.25),
+    });
+    Ok(())
+}
+
 /// First migration and re-run, wrkflw and the seed's SQL, alternating so that drift in the
 /// machine's speed affects both sides alike.
 fn migrations(
@@ -239,8 +310,12 @@ fn migrations(
     for _ in 0..rounds {
         let mut ours = fresh_copy(legacy, &ours_path, journal)?;
         let (took, report) = timed(|| wrkflw_migrate(&mut ours))?;
-        if report.rows_copied != rows {
-            return Err(format!("wrkflw copied {} of {rows} rows", report.rows_copied).into());
+        if report.rows_copied != rows || report.copy_path != Some(CopyPath::BulkInsert) {
+            return Err(format!(
+                "expected a bulk insert of all {rows} rows, got {:?} for {}",
+                report.copy_path, report.rows_copied
+            )
+            .into());
         }
         first.ours.push(took);
 
@@ -261,7 +336,7 @@ fn migrations(
 
     let first_ours = first.ours_median();
     table.push(Line {
-        what: "first migration vs seed's statement",
+        what: "first migration, bulk insert (seed's legacy table) vs seed's statement",
         rows,
         journal: journal.name(),
         ours: Figure::Time(first_ours),

@@ -105,6 +105,7 @@ fn seed_columns() {
             primary_key: true,
             indexed: false,
             default: None,
+            rename_from: None,
         }
     );
     assert!(columns[1].indexed && columns[2].indexed && !columns[3].indexed);

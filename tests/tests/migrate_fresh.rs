@@ -1,6 +1,6 @@
 //! `migrate` on a database that never had the legacy table.
 
-use wrkflw::{row_counts, LegacyTable, MigrationReport, Table};
+use wrkflw::{row_counts, LegacyTable, Table};
 use wrkflw_tests::{exists, indexes, DbFile, WorkflowRun};
 
 #[test]
@@ -9,15 +9,24 @@ fn creates_table_and_indexes_and_reports_no_legacy() {
     let mut conn = db.open();
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
     assert_eq!(
-        report,
-        MigrationReport {
-            table: "wrkflw_workflow_runs".into(),
-            legacy_table: Some("workflow_runs".into()),
-            legacy_found: false,
-            table_created: true,
-            rows_copied: 0,
-            legacy_dropped: false,
-        }
+        (
+            report.table.as_str(),
+            report.legacy_table.as_deref(),
+            report.legacy_found,
+            report.table_created,
+            report.rows_copied,
+            report.legacy_dropped,
+            report.copy_path,
+        ),
+        (
+            "wrkflw_workflow_runs",
+            Some("workflow_runs"),
+            false,
+            true,
+            0,
+            false,
+            None
+        )
     );
     assert_eq!(
         report.to_string(),

@@ -1,7 +1,7 @@
 //! `migrate` on files holding the original engine's legacy table.
 
 use wrkflw::rusqlite::Connection;
-use wrkflw::{row_counts, Error, LegacyTable, Table};
+use wrkflw::{row_counts, CopyPath, Error, LegacyTable, Table};
 use wrkflw_tests::{count, exists, indexes, rows, seed, DbFile, WorkflowRun};
 
 #[test]
@@ -15,7 +15,7 @@ fn copies_every_row_unchanged_and_keeps_the_legacy_table() {
     assert_eq!(report.rows_copied, 3_000);
     assert_eq!(
         report.to_string(),
-        "wrkflw_workflow_runs: created; copied 3000 rows from workflow_runs; kept workflow_runs"
+        "wrkflw_workflow_runs: created; copied 3000 rows from workflow_runs (bulk insert, indexes built after); kept workflow_runs"
     );
     drop(conn);
 
@@ -41,15 +41,20 @@ fn rerun_inserts_nothing_twice_and_reports_only_new_rows() {
 
     let again = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
     assert_eq!((again.rows_copied, again.table_created), (0, false));
+    assert_eq!(
+        again.copy_path, None,
+        "nothing above the watermark: no copy ran"
+    );
     assert!(again
         .to_string()
-        .contains("copied 0 rows from workflow_runs (all already present)"));
+        .contains("copied 0 rows from workflow_runs (none new)"));
     assert_eq!(count(&conn, "wrkflw_workflow_runs"), 500);
 
     // An old deployment still writing to the legacy table: its new rows arrive next time.
     seed::insert_legacy_runs(&mut conn, 500, 7).unwrap();
     let third = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
     assert_eq!(third.rows_copied, 7);
+    assert_eq!(third.copy_path, Some(CopyPath::AboveWatermark));
     assert_eq!(count(&conn, "wrkflw_workflow_runs"), 507);
 }
 

@@ -39,6 +39,10 @@ pub(crate) const FIELD_KEYS: &[KeySpec] = &[
         name: "default",
         form: "#[wrkflw(default = \"unixepoch()\")]",
     },
+    KeySpec {
+        name: "rename_from",
+        form: "#[wrkflw(rename_from = \"old_column\")]",
+    },
 ];
 
 pub(crate) const DEFAULT_PREFIX: &str = "wrkflw_";
@@ -70,6 +74,8 @@ pub(crate) struct Column<'a> {
     /// The `index` key, kept for spans.
     pub(crate) index: Option<Ident>,
     pub(crate) default: Option<LitStr>,
+    /// The legacy table's name for this column, when it differs.
+    pub(crate) rename_from: Option<LitStr>,
 }
 
 /// A field type as SQLite sees it.
@@ -201,6 +207,15 @@ impl<'a> Table<'a> {
     }
 }
 
+impl Column<'_> {
+    /// The column's name in the legacy table: `rename_from`, else its own name.
+    pub(crate) fn legacy_name(&self) -> String {
+        self.rename_from
+            .as_ref()
+            .map_or_else(|| self.name.clone(), LitStr::value)
+    }
+}
+
 impl TableArgs {
     fn from_tokens(tokens: TokenStream, errors: &mut Errors) -> TableArgs {
         let mut rename_from = Once::default();
@@ -232,6 +247,7 @@ impl<'a> Column<'a> {
         let mut primary_key = Once::default();
         let mut index = Once::default();
         let mut default = Once::default();
+        let mut rename_from = Once::default();
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("wrkflw")) {
             let tokens = match attr.meta.require_list() {
                 Ok(list) => list.tokens.clone(),
@@ -257,6 +273,10 @@ impl<'a> Column<'a> {
                         let value = arg.string(&FIELD_KEYS[2], errors);
                         default.set(&arg.key, value, errors);
                     }
+                    "rename_from" => {
+                        let value = arg.string(&FIELD_KEYS[3], errors);
+                        rename_from.set(&arg.key, value, errors);
+                    }
                     _ => args::unknown_key(&arg.key, "#[wrkflw(...)]", FIELD_KEYS, errors),
                 }
             }
@@ -277,6 +297,7 @@ impl<'a> Column<'a> {
             primary_key: primary_key.get(),
             index: index.get(),
             default: default.get(),
+            rename_from: rename_from.get(),
         }
     }
 }

@@ -7,10 +7,14 @@ use crate::ast::Table;
 use crate::errors::Errors;
 use crate::names;
 
+/// The runtime's ledger table (`wrkflw::LEDGER_TABLE`); a test keeps the two equal.
+pub(crate) const LEDGER_TABLE: &str = "wrkflw_migrations";
+
 pub(crate) fn validate(table: &Table, errors: &mut Errors) {
     check_table_names(table, errors);
     check_columns(table, errors);
     check_primary_key(table, errors);
+    check_column_renames(table, errors);
     for column in &table.columns {
         if let Some(default) = &column.default {
             check_default(default, errors);
@@ -40,7 +44,7 @@ fn check_table_names(table: &Table, errors: &mut Errors) {
         (&table.args.rename_from, "legacy table name"),
     ] {
         if let Some(lit) = lit {
-            parts_ok &= check_identifier(lit, what, errors);
+            parts_ok &= check_identifier(lit, what, "\"workflow_runs\"", errors);
         }
     }
     if !parts_ok {
@@ -67,6 +71,12 @@ fn check_table_names(table: &Table, errors: &mut Errors) {
             errors,
             format!("the table name `{name}` starts with `sqlite_`, which SQLite reserves"),
         );
+    } else if name.eq_ignore_ascii_case(LEDGER_TABLE) {
+        // The runtime keeps its migration ledger there; sharing it would corrupt both.
+        report(
+            errors,
+            format!("the table name `{name}` is wrkflw's migration ledger\nhelp: choose another name with `name = \"...\"`"),
+        );
     }
     if let Some(legacy) = &table.args.rename_from {
         // Copying a table into itself and then dropping it would destroy it; SQLite names
@@ -82,7 +92,7 @@ fn check_table_names(table: &Table, errors: &mut Errors) {
     }
 }
 
-fn check_identifier(lit: &LitStr, what: &str, errors: &mut Errors) -> bool {
+fn check_identifier(lit: &LitStr, what: &str, example: &str, errors: &mut Errors) -> bool {
     let value = lit.value();
     let problem = names::identifier_problem(&value).or_else(|| {
         names::is_reserved(&value)
@@ -92,7 +102,9 @@ fn check_identifier(lit: &LitStr, what: &str, errors: &mut Errors) -> bool {
         Some(problem) => {
             errors.spanned(
                 lit,
-                format!("`{value}` is not a valid {what}: {problem}\nhelp: a name such as \"workflow_runs\""),
+                format!(
+                    "`{value}` is not a valid {what}: {problem}\nhelp: a name such as {example}"
+                ),
             );
             false
         }
@@ -170,6 +182,53 @@ fn check_primary_key(table: &Table, errors: &mut Errors) {
             legacy,
             "a table migrated from a legacy table needs a key so that re-runs skip rows already copied\nhelp: mark the key field `#[wrkflw(primary_key)]`",
         );
+    }
+}
+
+/// A column's `rename_from` names the legacy column the copy reads into it, so it needs a
+/// legacy table, a valid name, and no other column reading the same legacy column (which
+/// would copy one value into two columns and leave the intended source unread).
+fn check_column_renames(table: &Table, errors: &mut Errors) {
+    for (i, column) in table.columns.iter().enumerate() {
+        let Some(old) = &column.rename_from else {
+            continue;
+        };
+        if table.args.rename_from.is_none() {
+            errors.spanned(
+                old,
+                format!(
+                    "`rename_from` on `{}` needs a legacy table to read the old column from\nhelp: name it with #[wrkflw_table(rename_from = \"old_table\")]",
+                    column.name
+                ),
+            );
+            continue;
+        }
+        if !check_identifier(old, "legacy column name", "\"old_status\"", errors) {
+            continue;
+        }
+        if old.value().eq_ignore_ascii_case(&column.name) {
+            errors.spanned(
+                old,
+                format!("`rename_from` names the column itself (`{}`)\nhelp: remove it; a column with the same name is copied as it is", column.name),
+            );
+            continue;
+        }
+        let source = column.legacy_name();
+        if let Some(other) = table
+            .columns
+            .iter()
+            .enumerate()
+            .find(|(j, c)| *j != i && c.legacy_name().eq_ignore_ascii_case(&source))
+            .map(|(_, c)| c)
+        {
+            errors.spanned(
+                old,
+                format!(
+                    "legacy column `{source}` would be copied into both `{}` and `{}`\nhelp: each legacy column feeds one column; give `{}` its own `rename_from`",
+                    column.name, other.name, other.name
+                ),
+            );
+        }
     }
 }
 

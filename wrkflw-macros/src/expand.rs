@@ -71,6 +71,7 @@ fn impl_table(table: &Table) -> TokenStream {
         let primary_key = column.primary_key.is_some();
         let indexed = column.index.is_some();
         let default = option_str(column.default.as_ref().map(|d| d.value()).as_deref());
+        let rename_from = option_str(column.rename_from.as_ref().map(|r| r.value()).as_deref());
         quote! {
             ::wrkflw::Column {
                 name: #name,
@@ -79,6 +80,7 @@ fn impl_table(table: &Table) -> TokenStream {
                 primary_key: #primary_key,
                 indexed: #indexed,
                 default: #default,
+                rename_from: #rename_from,
             }
         }
     });

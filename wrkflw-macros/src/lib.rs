@@ -35,6 +35,7 @@ use proc_macro::TokenStream;
 /// | `primary_key` | the table's key (one per table; required with `rename_from`) |
 /// | `index` | an index named `idx_{table}_{column}` |
 /// | `default = "unixepoch()"` | a SQL expression, written as `DEFAULT (unixepoch())` |
+/// | `rename_from = "old_column"` | the legacy table's name for this column: the copy reads it into this one |
 ///
 /// Field types: `String` is `TEXT`; `i64`, `i32`, `i16`, `i8`, `u32`, `u16`, `u8` and `bool`
 /// are `INTEGER`; `f64` and `f32` are `REAL`; `Vec<u8>` is `BLOB`. `Option<T>` is the same

@@ -69,9 +69,19 @@ pub(crate) fn copy_sql(table: &Table) -> Option<String> {
         .iter()
         .map(|c| sql_ident(&c.name).into_owned())
         .collect();
+    // A renamed column reads its legacy name; `AS` keeps the pairing readable.
+    let sources: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| match &c.rename_from {
+            Some(old) => format!("{} AS {}", sql_ident(&old.value()), sql_ident(&c.name)),
+            None => sql_ident(&c.name).into_owned(),
+        })
+        .collect();
     let list = wrap_list(&columns, "  ");
+    let source_list = wrap_list(&sources, "  ");
     Some(format!(
-        "INSERT INTO {} (\n{list}\n)\nSELECT\n{list}\nFROM {}\nWHERE true\nON CONFLICT ({}) DO NOTHING",
+        "INSERT INTO {} (\n{list}\n)\nSELECT\n{source_list}\nFROM {}\nWHERE true\nON CONFLICT ({}) DO NOTHING",
         sql_ident(&table.table_name()),
         sql_ident(&legacy),
         sql_ident(&key.name)

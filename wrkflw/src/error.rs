@@ -75,6 +75,128 @@ pub enum Error {
         /// The missing table.
         table: String,
     },
+
+    /// The table exists with a shape the struct does not describe, in a way `migrate` will
+    /// not change by itself (it only adds nullable or defaulted columns).
+    #[error(
+        "table `{table}` differs from its struct: {}; nothing was changed. Change the struct back, \
+         or migrate the table by hand (SQLite's ALTER TABLE cannot change a column)",
+        differences.join("; ")
+    )]
+    SchemaDrift {
+        /// The table.
+        table: String,
+        /// Each difference, as a sentence naming the column.
+        differences: Vec<String>,
+    },
+
+    /// The legacy table lacks a column the new table needs a value for.
+    #[error(
+        "cannot migrate `{legacy_table}` into `{table}`: the legacy table has no column `{column}`, \
+         which is NOT NULL without a default in `{table}`; nothing was changed. Make the field an \
+         `Option`, give it a `default`, or point `#[wrkflw(rename_from = \"...\")]` at the legacy column that holds it"
+    )]
+    MissingLegacyColumn {
+        /// The new table.
+        table: String,
+        /// The legacy table.
+        legacy_table: String,
+        /// The column the legacy table lacks (its legacy name).
+        column: String,
+    },
+
+    /// Dropping the legacy table would break the foreign keys of other tables.
+    #[error(
+        "will not drop `{legacy_table}`: {} still reference it by foreign key, and dropping it would \
+         delete or orphan their rows; nothing was changed. Point those foreign keys at the new table, \
+         or keep the legacy table (LegacyTable::Keep)",
+        tables.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+    )]
+    ReferencedByForeignKeys {
+        /// The legacy table.
+        legacy_table: String,
+        /// The tables whose foreign keys reference it.
+        tables: Vec<String>,
+    },
+
+    /// An index the table needs has a name another table's index already took (index names
+    /// are global in SQLite).
+    #[error(
+        "index `{index}` of `{table}` cannot be created: an index of that name already belongs to \
+         `{owner}`; nothing was changed. Rename or drop that index"
+    )]
+    IndexNameTaken {
+        /// The index name.
+        index: String,
+        /// The table that needs it.
+        table: String,
+        /// The table it belongs to.
+        owner: String,
+    },
+
+    /// Another connection held the database's write lock for longer than the busy timeout.
+    #[error(
+        "migrating `{table}`: the database stayed locked by another connection for over {} ms while \
+         {step}; nothing was changed. Retry once the other writer is done, or allow longer with \
+         Migrator::busy_timeout",
+        timeout.as_millis()
+    )]
+    Busy {
+        /// The table being migrated.
+        table: String,
+        /// What the migration was waiting to do.
+        step: Step,
+        /// How long it waited.
+        timeout: std::time::Duration,
+    },
+
+    /// The database cannot be written: a read-only file, directory or mount, or a connection
+    /// opened read-only.
+    #[error(
+        "migrating `{table}`: the database is read-only ({step}); nothing was changed. \
+         Open it read-write, with write permission on the file and its directory"
+    )]
+    ReadOnly {
+        /// The table being migrated.
+        table: String,
+        /// What the migration was doing.
+        step: Step,
+    },
+
+    /// The file is not a SQLite database (or is encrypted).
+    #[error(
+        "migrating `{table}`: the file is not a SQLite database (or is encrypted); nothing was \
+         changed. Check the path the connection was opened with"
+    )]
+    NotADatabase {
+        /// The table being migrated.
+        table: String,
+    },
+
+    /// The disk, or the database's `max_page_count`, filled up.
+    #[error(
+        "migrating `{table}`: the database is full ({step}): the disk has no space left or \
+         PRAGMA max_page_count was reached; nothing was changed. Free space (the copy needs about \
+         the legacy table's size again) and migrate again"
+    )]
+    DiskFull {
+        /// The table being migrated.
+        table: String,
+        /// What the migration was doing.
+        step: Step,
+    },
+
+    /// The operating system reported an I/O error.
+    #[error("migrating `{table}`: I/O error while {step}; nothing was changed. Check the disk and the file: {source}")]
+    Io {
+        /// The table being migrated.
+        table: String,
+        /// What the migration was doing.
+        step: Step,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
 }
 
 /// A column of legacy rows that hold NULL where the new table says `NOT NULL`.
@@ -125,6 +247,10 @@ pub enum Step {
     Verify,
     /// Dropping the legacy table and its indexes.
     DropLegacy,
+    /// `ALTER TABLE ... ADD COLUMN`.
+    AddColumn,
+    /// Reading or writing the migration ledger.
+    Ledger,
     /// `COMMIT`.
     Commit,
 }
@@ -139,6 +265,8 @@ impl fmt::Display for Step {
             Step::Copy => "copying the legacy rows",
             Step::Verify => "verifying the copy",
             Step::DropLegacy => "dropping the legacy table",
+            Step::AddColumn => "adding a column",
+            Step::Ledger => "recording the migration in the ledger",
             Step::Commit => "committing",
         })
     }

@@ -32,8 +32,11 @@
 #![warn(missing_docs)]
 
 mod error;
+mod ledger;
 mod migrate;
+mod plan;
 mod report;
+mod schema;
 mod table;
 
 #[doc(inline)]
@@ -44,6 +47,8 @@ pub use wrkflw_macros::wrkflw_table;
 pub use rusqlite;
 
 pub use error::{Error, NullCount, Result, Step};
-pub use migrate::{migrate, row_counts, Migrator};
+pub use ledger::LEDGER_TABLE;
+pub use migrate::{migrate, row_counts, Migrator, DEFAULT_BUSY_TIMEOUT};
+pub use plan::{plan, Action, CopyPath, Plan, PlannedStep};
 pub use report::{MigrationReport, RowCounts};
 pub use table::{Column, LegacyTable, SqlType, Table};

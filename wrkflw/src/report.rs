@@ -2,8 +2,11 @@
 
 use std::fmt;
 
+use crate::CopyPath;
+
 /// What [`migrate`](crate::migrate) did to one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MigrationReport {
     /// The new table, e.g. `wrkflw_workflow_runs`.
     pub table: String,
@@ -17,6 +20,15 @@ pub struct MigrationReport {
     pub rows_copied: u64,
     /// Whether this run dropped the legacy table.
     pub legacy_dropped: bool,
+    /// How this run copied legacy rows; `None` when it copied nothing.
+    pub copy_path: Option<CopyPath>,
+    /// Columns this run added to the existing table (`ALTER TABLE ... ADD COLUMN`): fields
+    /// the struct gained, nullable or with a default.
+    pub columns_added: Vec<String>,
+    /// Columns the legacy table lacks, filled with their default or NULL.
+    pub defaulted_columns: Vec<String>,
+    /// Legacy columns that no field reads: their values were not copied.
+    pub legacy_only_columns: Vec<String>,
 }
 
 impl fmt::Display for MigrationReport {
@@ -28,14 +40,32 @@ impl fmt::Display for MigrationReport {
         } else {
             "already existed"
         })?;
+        if !self.columns_added.is_empty() {
+            write!(f, "; added columns {}", self.columns_added.join(", "))?;
+        }
         match (&self.legacy_table, self.legacy_found) {
             (None, _) => Ok(()),
             (Some(legacy), false) => write!(f, "; no legacy table {legacy} found, nothing to copy"),
             (Some(legacy), true) => {
                 let noun = if self.rows_copied == 1 { "row" } else { "rows" };
                 write!(f, "; copied {} {noun} from {legacy}", self.rows_copied)?;
-                if self.rows_copied == 0 {
-                    f.write_str(" (all already present)")?;
+                match self.copy_path {
+                    Some(path) => write!(f, " ({path})")?,
+                    None => f.write_str(" (none new)")?,
+                }
+                if !self.defaulted_columns.is_empty() {
+                    write!(
+                        f,
+                        "; not in {legacy}, left to their defaults: {}",
+                        self.defaulted_columns.join(", ")
+                    )?;
+                }
+                if !self.legacy_only_columns.is_empty() {
+                    write!(
+                        f,
+                        "; only in {legacy}, not copied: {}",
+                        self.legacy_only_columns.join(", ")
+                    )?;
                 }
                 if self.legacy_dropped {
                     write!(f, "; dropped {legacy}")

@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use crate::{MigrationReport, Result};
+use crate::{MigrationReport, Plan, Result};
 
 /// A struct annotated with [`#[wrkflw_table]`](crate::wrkflw_table): its table's name, schema
 /// and migration, as SQL text fixed at compile time.
@@ -56,6 +56,15 @@ pub trait Table {
     {
         crate::migrate::<Self>(conn, legacy)
     }
+
+    /// The statements [`Table::migrate`] would run on this database now, each with its
+    /// reason, without writing anything. See [`crate::plan`].
+    fn plan(conn: &Connection, legacy: LegacyTable) -> Result<Plan>
+    where
+        Self: Sized,
+    {
+        crate::plan::<Self>(conn, legacy)
+    }
 }
 
 /// One column of a [`Table`], as declared by a struct field.
@@ -73,6 +82,16 @@ pub struct Column {
     pub indexed: bool,
     /// The `DEFAULT` expression, as written in the attribute.
     pub default: Option<&'static str>,
+    /// The column's name in the legacy table, when `#[wrkflw(rename_from = "...")]` renames
+    /// it; the copy reads that column into this one.
+    pub rename_from: Option<&'static str>,
+}
+
+impl Column {
+    /// The name the copy reads from the legacy table: `rename_from`, else [`Column::name`].
+    pub fn legacy_name(&self) -> &'static str {
+        self.rename_from.unwrap_or(self.name)
+    }
 }
 
 /// The SQLite type a column is declared with.
