@@ -36,6 +36,16 @@ impl DbFile {
         db
     }
 
+    /// A file holding `rows` seed runs in a legacy table created by `schema` (a variant of
+    /// the original DDL) instead of the original's.
+    pub fn legacy_with_schema(schema: &str, rows: u64) -> DbFile {
+        let db = DbFile::new();
+        let mut conn = db.open();
+        conn.execute_batch(schema).unwrap();
+        seed::insert_legacy_runs(&mut conn, 0, rows).unwrap();
+        db
+    }
+
     pub fn open(&self) -> Connection {
         Connection::open(&self.path).expect("open database file")
     }
@@ -143,4 +153,36 @@ pub fn count(conn: &Connection, table: &str) -> i64 {
         r.get(0)
     })
     .unwrap()
+}
+
+/// The ledger row of `table`: (legacy table, rows copied, watermark, watermark key as SQL
+/// text, schema checksum).
+pub fn ledger(
+    conn: &Connection,
+    table: &str,
+) -> Option<(String, i64, Option<i64>, String, String)> {
+    conn.query_row(
+        "SELECT legacy_table, rows_copied, watermark, quote(watermark_key), schema_checksum
+         FROM wrkflw_migrations WHERE table_name = ?1",
+        [table],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )
+    .ok()
+}
+
+/// Every key of the table, sorted.
+pub fn keys(conn: &Connection, table: &str) -> Vec<String> {
+    let mut stmt = conn
+        .prepare(&format!("SELECT run_id FROM \"{table}\" ORDER BY run_id"))
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+/// `PRAGMA integrity_check`'s verdict: `"ok"` for a sound file.
+pub fn integrity(conn: &Connection) -> String {
+    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap()
 }

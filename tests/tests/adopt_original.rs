@@ -1,8 +1,8 @@
 //! A database the original engine already migrated: both tables present, the new one with its
 //! nullable `run_id`. wrkflw adopts it without duplicating or losing anything.
 
-use wrkflw::{Error, LegacyTable, NullCount, Table};
-use wrkflw_tests::{count, exists, rows, seed, table_info, DbFile, WorkflowRun};
+use wrkflw::{CopyPath, Error, LegacyTable, NullCount, Table};
+use wrkflw_tests::{count, exists, ledger, rows, seed, table_info, DbFile, WorkflowRun};
 
 fn migrated_by_original(rows: u64) -> DbFile {
     let db = DbFile::legacy(rows);
@@ -20,9 +20,20 @@ fn nothing_is_copied_twice() {
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
     assert!(report.legacy_found && !report.table_created);
     assert_eq!(report.rows_copied, 0);
+    // No ledger yet: the first run compares keys over the whole legacy table, once.
+    assert_eq!(report.copy_path, Some(CopyPath::KeyAntiJoin));
     assert_eq!(rows(&conn, "wrkflw_workflow_runs"), before);
     // The adopted table keeps its original definition (nullable run_id): that is not drift.
     assert!(!table_info(&conn, "wrkflw_workflow_runs")[0].2);
+    // From then on the ledger's watermark applies.
+    let watermark = ledger(&conn, "wrkflw_workflow_runs").unwrap().2;
+    assert_eq!(watermark, Some(1_000));
+    seed::insert_legacy_runs(&mut conn, 1_000, 2).unwrap();
+    let next = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    assert_eq!(
+        (next.rows_copied, next.copy_path),
+        (2, Some(CopyPath::AboveWatermark))
+    );
 }
 
 #[test]

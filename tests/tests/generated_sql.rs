@@ -68,11 +68,8 @@ ON CONFLICT (run_id) DO NOTHING"
 fn seed_drop_legacy_sql() {
     assert_eq!(
         WorkflowRun::DROP_LEGACY_SQL,
-        [
-            "DROP INDEX IF EXISTS idx_workflow_runs_workflow_id",
-            "DROP INDEX IF EXISTS idx_workflow_runs_status",
-            "DROP TABLE IF EXISTS workflow_runs",
-        ]
+        ["DROP TABLE IF EXISTS workflow_runs"],
+        "the legacy indexes go with the table; naming them could hit another table's index"
     );
 }
 

@@ -70,7 +70,7 @@ use proc_macro::TokenStream;
 /// );
 /// assert_eq!(
 ///     Job::DROP_LEGACY_SQL,
-///     ["DROP INDEX IF EXISTS idx_jobs_state", "DROP TABLE IF EXISTS jobs"]
+///     ["DROP TABLE IF EXISTS jobs"]
 /// );
 ///
 /// let mut conn = wrkflw::rusqlite::Connection::open_in_memory()?;

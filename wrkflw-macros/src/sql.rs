@@ -88,22 +88,14 @@ pub(crate) fn copy_sql(table: &Table) -> Option<String> {
     ))
 }
 
-/// Drops the legacy table's indexes (by the original library's naming rule), then the table.
+/// Drops the legacy table. SQLite drops a table's indexes with it; naming them by the
+/// original library's rule (`DROP INDEX idx_{legacy}_{column}`) could instead drop another
+/// table's index that happens to carry that name, since index names are global.
 pub(crate) fn drop_legacy_sql(table: &Table) -> Vec<String> {
-    let Some(legacy) = table.legacy_name() else {
-        return Vec::new();
-    };
-    indexed(table)
-        .map(|column| {
-            format!(
-                "DROP INDEX IF EXISTS {}",
-                sql_ident(&index_name(&legacy, &column.name))
-            )
-        })
-        .chain(std::iter::once(format!(
-            "DROP TABLE IF EXISTS {}",
-            sql_ident(&legacy)
-        )))
+    table
+        .legacy_name()
+        .map(|legacy| format!("DROP TABLE IF EXISTS {}", sql_ident(&legacy)))
+        .into_iter()
         .collect()
 }
 
@@ -178,7 +170,7 @@ pub(crate) fn migration_script(table: &Table, drop_legacy: bool) -> String {
         if drop_legacy {
             let _ = writeln!(
                 out,
-                "-- Step {step}: drop the legacy table and its indexes."
+                "-- Step {step}: drop the legacy table; its indexes go with it."
             );
             for statement in &drops {
                 let _ = writeln!(out, "{statement};");
@@ -187,7 +179,7 @@ pub(crate) fn migration_script(table: &Table, drop_legacy: bool) -> String {
             let _ = writeln!(
                 out,
                 "-- Step {step} (not run): the legacy table is kept. Once you have checked\n\
-                 -- {name}, drop {legacy} and its indexes with:"
+                 -- {name}, drop {legacy} (its indexes go with it) with:"
             );
             for statement in &drops {
                 let _ = writeln!(out, "-- {statement};");

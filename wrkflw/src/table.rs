@@ -37,7 +37,7 @@ pub trait Table {
     /// copies the legacy rows whose key is not there yet, and fails (rather than skipping the
     /// row, as `INSERT OR IGNORE` would) on any other constraint. `None` without a legacy table.
     const COPY_SQL: Option<&'static str>;
-    /// Drops the legacy table's `idx_{legacy}_{column}` indexes, then the legacy table.
+    /// `DROP TABLE IF EXISTS {legacy}`, which drops the legacy table's indexes with it.
     /// Empty without a legacy table.
     const DROP_LEGACY_SQL: &'static [&'static str];
     /// The columns, in field order.

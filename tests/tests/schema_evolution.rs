@@ -1,0 +1,153 @@
+//! A table that already exists while its struct has changed: new nullable or defaulted
+//! fields are added, anything else is `SchemaDrift` and nothing is altered.
+
+use wrkflw::{wrkflw_table, Error, LegacyTable, Table};
+use wrkflw_tests::{schema, table_info, DbFile};
+
+mod v1 {
+    use super::wrkflw_table;
+
+    #[wrkflw_table(name = "tasks")]
+    pub struct Task {
+        #[wrkflw(primary_key)]
+        pub id: i64,
+        pub title: String,
+        pub done: bool,
+    }
+}
+
+mod v2 {
+    use super::wrkflw_table;
+
+    /// v1 plus a nullable field, a defaulted one and an indexed one.
+    #[wrkflw_table(name = "tasks")]
+    pub struct Task {
+        #[wrkflw(primary_key)]
+        pub id: i64,
+        pub title: String,
+        pub done: bool,
+        pub notes: Option<String>,
+        #[wrkflw(default = "'normal'", index)]
+        pub priority: String,
+    }
+}
+
+mod drifted {
+    use super::wrkflw_table;
+
+    /// v1 with `title` retyped, `done` removed and a required field without default.
+    #[wrkflw_table(name = "tasks")]
+    pub struct Task {
+        #[wrkflw(primary_key)]
+        pub id: i64,
+        pub title: Vec<u8>,
+        pub owner: String,
+    }
+}
+
+#[test]
+fn new_nullable_and_defaulted_fields_are_added_to_the_existing_table() {
+    let db = DbFile::new();
+    let mut conn = db.open();
+    v1::Task::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    conn.execute(
+        "INSERT INTO wrkflw_tasks (id, title, done) VALUES (1, 'write docs', 0)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
+    let mut conn = db.open();
+    let report = v2::Task::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    assert_eq!(report.columns_added, ["notes", "priority"]);
+    assert!(!report.table_created);
+    assert!(
+        report.to_string().contains("added columns notes, priority"),
+        "{report}"
+    );
+    let row: (String, Option<String>, String) = conn
+        .query_row("SELECT title, notes, priority FROM wrkflw_tasks", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(row, ("write docs".into(), None, "normal".into()));
+    let index: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'idx_wrkflw_tasks_priority'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(index, 1);
+
+    let again = v2::Task::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    assert!(again.columns_added.is_empty());
+}
+
+#[test]
+fn any_other_difference_is_schema_drift_listing_each_and_nothing_changes() {
+    let db = DbFile::new();
+    let mut conn = db.open();
+    v1::Task::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    drop(conn);
+    let bytes = db.bytes();
+
+    let mut conn = db.open();
+    let before = schema(&conn);
+    let error = drifted::Task::migrate(&mut conn, LegacyTable::Keep).unwrap_err();
+    match &error {
+        Error::SchemaDrift { table, differences } => {
+            assert_eq!(table, "wrkflw_tasks");
+            assert_eq!(
+                differences,
+                &[
+                    "column `title` is TEXT in the table but BLOB in the struct",
+                    "column `owner` is new, NOT NULL and has no default, so the rows already in the table would have no value for it; make it `Option<_>` or give it a `default`",
+                    "column `done` is in the table but not in the struct",
+                ]
+            );
+        }
+        other => panic!("expected SchemaDrift, got {other:?}"),
+    }
+    assert!(
+        error
+            .to_string()
+            .starts_with("table `wrkflw_tasks` differs from its struct: column `title`"),
+        "{error}"
+    );
+    assert_eq!(schema(&conn), before);
+    assert_eq!(table_info(&conn, "wrkflw_tasks").len(), 3);
+    drop(conn);
+    assert_eq!(db.bytes(), bytes);
+}
+
+#[test]
+fn nullability_and_default_changes_are_drift_too() {
+    mod loosened {
+        use super::wrkflw_table;
+
+        #[wrkflw_table(name = "tasks")]
+        pub struct Task {
+            #[wrkflw(primary_key)]
+            pub id: i64,
+            pub title: Option<String>,
+            #[wrkflw(default = "0")]
+            pub done: bool,
+        }
+    }
+    let db = DbFile::new();
+    let mut conn = db.open();
+    v1::Task::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let Err(Error::SchemaDrift { differences, .. }) =
+        loosened::Task::migrate(&mut conn, LegacyTable::Keep)
+    else {
+        panic!("expected SchemaDrift");
+    };
+    assert_eq!(
+        differences,
+        [
+            "column `title` is NOT NULL in the table but nullable in the struct",
+            "column `done` has DEFAULT (none) in the table but 0 in the struct",
+        ]
+    );
+}
