@@ -1,6 +1,7 @@
 //! A table that already exists while its struct has changed: new nullable or defaulted
-#![allow(dead_code)] // Only the generated tables are used; typed rows do not exist yet.
 //! fields are added, anything else is `SchemaDrift` and nothing is altered.
+
+#![allow(dead_code)] // Only the generated tables are used; typed rows do not exist yet.
 
 use wrkflw::{wrkflw_table, Error, LegacyTable, Table};
 use wrkflw_tests::{schema, table_info, DbFile};
