@@ -52,3 +52,40 @@ fn concurrent_migrations_drop_the_legacy_table_once() {
     assert_eq!(count(&conn, "wrkflw_workflow_runs"), 5_000);
     assert!(!exists(&conn, "workflow_runs"));
 }
+
+/// Starts the `migrate-child` binary on `db`, its output captured.
+fn spawn_child(db: &DbFile) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_migrate-child"))
+        .arg(db.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start migrate-child")
+}
+
+#[test]
+fn processes_starting_at_once_all_succeed_and_copy_each_row_once() {
+    for wal in [false, true] {
+        let db = DbFile::legacy(20_000);
+        if wal {
+            db.open()
+                .execute_batch("PRAGMA journal_mode = WAL")
+                .unwrap();
+        }
+        let children: Vec<_> = (0..6).map(|_| spawn_child(&db)).collect();
+        let mut copied = 0;
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8(output.stdout).unwrap();
+            assert!(
+                output.status.success(),
+                "a migrator failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let rows: u64 = stdout.split_whitespace().nth(1).unwrap().parse().unwrap();
+            copied += rows;
+        }
+        assert_eq!(copied, 20_000, "WAL: {wal}");
+        assert_eq!(count(&db.open(), "wrkflw_workflow_runs"), 20_000);
+    }
+}
