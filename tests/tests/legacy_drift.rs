@@ -113,3 +113,52 @@ fn a_required_column_the_legacy_table_lacks_is_named_before_anything_is_written(
     assert!(!exists(&conn, "wrkflw_jobs"));
     assert_eq!(count(&conn, "jobs"), 1);
 }
+
+/// Column names that are SQLite keywords are quoted in every statement the runtime builds.
+#[wrkflw_table(rename_from = "line_items")]
+#[allow(dead_code)]
+struct LineItem {
+    #[wrkflw(primary_key)]
+    id: i64,
+    #[wrkflw(rename_from = "group")]
+    order: i64,
+    #[wrkflw(index)]
+    r#where: Option<String>,
+}
+
+#[test]
+fn keyword_column_names_are_quoted_in_every_runtime_statement() {
+    let db = DbFile::new();
+    let mut conn = db.open();
+    conn.execute_batch(
+        "CREATE TABLE line_items (id INTEGER PRIMARY KEY, \"group\" INTEGER NOT NULL, \"where\" TEXT);
+         INSERT INTO line_items VALUES (1, 10, 'here'), (2, 20, NULL);",
+    )
+    .unwrap();
+    let plan = LineItem::plan(&conn, LegacyTable::Keep).unwrap();
+    assert!(
+        plan.to_string()
+            .contains("SELECT\n  id, \"group\" AS \"order\", \"where\"\nFROM line_items"),
+        "{plan}"
+    );
+    assert_eq!(
+        LineItem::migrate(&mut conn, LegacyTable::Keep)
+            .unwrap()
+            .rows_copied,
+        2
+    );
+    conn.execute("INSERT INTO line_items VALUES (3, 30, 'there')", [])
+        .unwrap();
+    assert_eq!(
+        LineItem::migrate(&mut conn, LegacyTable::Drop)
+            .unwrap()
+            .rows_copied,
+        1
+    );
+    let total: i64 = conn
+        .query_row("SELECT sum(\"order\") FROM wrkflw_line_items", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(total, 60);
+}

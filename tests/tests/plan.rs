@@ -34,10 +34,10 @@ fn a_first_migration_is_planned_step_by_step_without_writing() {
     );
     assert_eq!(plan.steps[1].sql, WorkflowRun::CREATE_SQL);
     assert_eq!(plan.steps[3].sql, WorkflowRun::INDEX_SQL[0]);
-    assert_eq!(plan.steps[5].sql, "DROP TABLE \"workflow_runs\"");
+    assert_eq!(plan.steps[5].sql, "DROP TABLE workflow_runs");
     let text = plan.to_string();
     assert!(
-        text.contains("-- 3. copy 250 legacy rows (bulk insert, indexes built after)\nINSERT INTO \"wrkflw_workflow_runs\""),
+        text.contains("-- 3. copy 250 legacy rows (bulk insert, indexes built after)\nINSERT INTO wrkflw_workflow_runs (\n"),
         "{text}"
     );
     drop(conn);
@@ -72,12 +72,18 @@ fn a_migrated_table_plans_nothing_until_legacy_rows_arrive() {
             Action::RecordLedger
         ]
     );
-    assert!(
-        plan.steps[0]
-            .sql
-            .contains("WHERE l._rowid_ > 40 AND l._rowid_ <= 46 ON CONFLICT"),
-        "{}",
-        plan.steps[0].sql
+    assert_eq!(
+        plan.steps[0].sql,
+        "INSERT INTO wrkflw_workflow_runs (
+  run_id, workflow_id, status, execution_path, step_results, state, input_data, result,
+  error, created_at, updated_at
+)
+SELECT
+  run_id, workflow_id, status, execution_path, step_results, state, input_data, result,
+  error, created_at, updated_at
+FROM workflow_runs
+WHERE _rowid_ > 40 AND _rowid_ <= 46
+ON CONFLICT (run_id) DO NOTHING"
     );
 }
 

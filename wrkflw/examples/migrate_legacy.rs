@@ -44,26 +44,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         conn.query_row("SELECT count(*) FROM workflow_runs", [], |r| r.get(0))?;
     println!("   workflow_runs holds {legacy_rows} runs\n");
 
-    println!("2. Migrate, keeping the legacy table:");
+    println!("2. The plan: what migrate would run on this file, computed without writing:\n");
+    for line in WorkflowRun::plan(&conn, LegacyTable::Keep)?
+        .to_string()
+        .lines()
+    {
+        println!("   {line}");
+    }
+    println!();
+
+    println!("3. Migrate, keeping the legacy table:");
     let started = Instant::now();
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep)?;
     println!("   {report}   ({:.1?})", started.elapsed());
     println!("   row counts: {}\n", row_counts::<WorkflowRun>(&conn)?);
 
-    println!("3. Run it again (as every start-up does): nothing is copied twice.");
+    println!("4. Run it again (as every start-up does): nothing is copied twice.");
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep)?;
     println!("   {report}\n");
 
-    println!("4. An old deployment writes 3 more runs to the legacy table; migrate and drop it:");
+    println!("5. The application deletes 2 runs; an old deployment writes 3 more to the legacy");
+    println!("   table. Migrate and drop it: the 3 arrive, the deleted 2 stay deleted.");
+    conn.execute(
+        "DELETE FROM wrkflw_workflow_runs WHERE rowid IN (SELECT rowid FROM wrkflw_workflow_runs LIMIT 2)",
+        [],
+    )?;
     seed::insert_legacy_runs(&mut conn, LEGACY_ROWS, 3)?;
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Drop)?;
     println!("   {report}");
     println!("   row counts: {}\n", row_counts::<WorkflowRun>(&conn)?);
 
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-    println!("5. PRAGMA integrity_check: {integrity}\n");
+    println!("6. PRAGMA integrity_check: {integrity}\n");
 
-    println!("6. The generated migration, as WorkflowRun::migration_sql(LegacyTable::Keep):\n");
+    println!("7. The generated migration, as WorkflowRun::migration_sql(LegacyTable::Keep):\n");
     println!("{}", WorkflowRun::migration_sql(LegacyTable::Keep));
     Ok(())
 }

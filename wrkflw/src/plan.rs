@@ -599,11 +599,15 @@ impl CopyDecision {
                 _ => CopyPath::KeyAntiJoin,
             }
         };
-        let filter = match range {
-            Some((rowid, from, to)) => format!("l.{rowid} > {from} AND l.{rowid} <= {to}"),
+        // The copy reads the legacy table unaliased, as a person would write it; the checks
+        // join it with the new table and need every name qualified.
+        let filter = |alias: &str| match range {
+            Some((rowid, from, to)) => {
+                format!("{alias}{rowid} > {from} AND {alias}{rowid} <= {to}")
+            }
             None => "true".to_owned(),
         };
-        let rows_sql = format!("FROM {} AS l WHERE {filter}", quoted(legacy));
+        let rows_sql = format!("FROM {} AS l WHERE {}", quoted(legacy), filter("l."));
         let nothing_to_copy = match range {
             Some((_, from, to)) => from >= to,
             None => rowid.is_some() && last_row.is_none(),
@@ -627,25 +631,24 @@ impl CopyDecision {
                         .map_err(&inspect)? as u64
                 }
             };
+            let insert = format!(
+                "INSERT INTO {} (\n{}\n)\nSELECT\n{}\nFROM {}\nWHERE {}",
+                quoted(spec.table),
+                sources.targets(),
+                sources.selected(),
+                quoted(legacy),
+                filter("")
+            );
             let sql = match path {
                 CopyPath::Transfer => format!(
                     "INSERT INTO {} SELECT * FROM {}",
                     quoted(spec.table),
                     quoted(legacy)
                 ),
-                CopyPath::BulkInsert => format!(
-                    "INSERT INTO {} ({}) SELECT {} {rows_sql}",
-                    quoted(spec.table),
-                    sources.targets(),
-                    sources.selected()
-                ),
-                CopyPath::AboveWatermark | CopyPath::KeyAntiJoin => format!(
-                    "INSERT INTO {} ({}) SELECT {} {rows_sql} ON CONFLICT ({}) DO NOTHING",
-                    quoted(spec.table),
-                    sources.targets(),
-                    sources.selected(),
-                    quoted(key.name)
-                ),
+                CopyPath::BulkInsert => insert,
+                CopyPath::AboveWatermark | CopyPath::KeyAntiJoin => {
+                    format!("{insert}\nON CONFLICT ({}) DO NOTHING", quoted(key.name))
+                }
             };
             Some(PlannedStep {
                 action: Action::Copy { rows, path },
@@ -727,16 +730,23 @@ impl<'s> Sources<'s> {
 
     fn targets(&self) -> String {
         let names: Vec<String> = self.pairs.iter().map(|(c, _)| quoted(c.name)).collect();
-        names.join(", ")
+        schema::wrapped_list(&names)
     }
 
+    /// The legacy columns read, `old AS new` where a column is renamed.
     fn selected(&self) -> String {
         let names: Vec<String> = self
             .pairs
             .iter()
-            .map(|(_, source)| format!("l.{}", quoted(source)))
+            .map(|(column, source)| {
+                if source.eq_ignore_ascii_case(column.name) {
+                    quoted(source)
+                } else {
+                    format!("{} AS {}", quoted(source), quoted(column.name))
+                }
+            })
             .collect();
-        names.join(", ")
+        schema::wrapped_list(&names)
     }
 }
 

@@ -90,10 +90,57 @@ pub(crate) fn referencing_tables(conn: &Connection, table: &str) -> rusqlite::Re
     rows.collect()
 }
 
-/// A name as a double-quoted SQL identifier. The names come from compile-time checked
-/// constants or from the schema itself; quoting anyway keeps every statement well-formed.
+/// A name as an SQL identifier: as it is when it is a plain identifier SQLite does not
+/// reserve, so that statements read like hand-written SQL, else double-quoted. The names
+/// come from compile-time checked constants or from the schema itself.
 pub(crate) fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    let plain = name
+        .bytes()
+        .enumerate()
+        .all(|(i, b)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()));
+    if plain && !name.is_empty() && !is_keyword(name) {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// Whether SQLite treats `name` as a keyword, asked of SQLite itself.
+fn is_keyword(name: &str) -> bool {
+    let Ok(len) = std::os::raw::c_int::try_from(name.len()) else {
+        return true;
+    };
+    // SAFETY: the pointer and length describe `name`'s bytes, which outlive the call;
+    // sqlite3_keyword_check only reads them and needs no initialised library or connection.
+    unsafe { rusqlite::ffi::sqlite3_keyword_check(name.as_ptr().cast(), len) != 0 }
+}
+
+/// Joins items with `, `, breaking lines before they pass 90 characters, each line indented
+/// by two spaces: the layout of the generated `COPY_SQL`.
+pub(crate) fn wrapped_list(items: &[String]) -> String {
+    const WIDTH: usize = 90;
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() {
+            format!("{item},")
+        } else {
+            item.clone()
+        };
+        if !line.is_empty() && 2 + line.len() + 1 + piece.len() > WIDTH {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&piece);
+    }
+    lines.push(line);
+    lines
+        .iter()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A `DEFAULT` expression without surrounding blanks and outer parentheses, so that
@@ -130,7 +177,27 @@ fn balanced(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::normalized_default;
+    use super::{normalized_default, quoted, wrapped_list};
+
+    #[test]
+    fn names_are_quoted_only_when_sqlite_needs_it() {
+        assert_eq!(quoted("run_id"), "run_id");
+        assert_eq!(quoted("order"), "\"order\"");
+        assert_eq!(quoted("Group"), "\"Group\"");
+        assert_eq!(quoted("2fa"), "\"2fa\"");
+        assert_eq!(quoted("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn lists_wrap_before_ninety_characters() {
+        let items: Vec<String> = (0..30).map(|i| format!("column_{i}")).collect();
+        let text = wrapped_list(&items);
+        assert!(
+            text.lines().all(|l| l.len() <= 90 && l.starts_with("  ")),
+            "{text}"
+        );
+        assert_eq!(text.replace("\n  ", " ").trim(), items.join(", "));
+    }
 
     #[test]
     fn defaults_compare_without_outer_parentheses() {
