@@ -108,7 +108,9 @@ impl Migrator {
 
     /// How long to wait for another connection's write lock (another process migrating the
     /// same file, say) before failing with [`Error::Busy`]. Default [`DEFAULT_BUSY_TIMEOUT`].
-    /// The connection's own busy timeout is restored afterwards.
+    /// The connection's own busy timeout is restored afterwards, as the number of
+    /// milliseconds `PRAGMA busy_timeout` reports; a custom busy handler set with
+    /// `Connection::busy_handler` is not restored and must be set again.
     #[must_use]
     pub fn busy_timeout(mut self, timeout: Duration) -> Migrator {
         self.busy_timeout = timeout;
