@@ -278,20 +278,7 @@ fn transfer_migration(
         );
         std::fs::remove_file(&copy_path)?;
 
-        let mut ours = fresh_copy(legacy, &ours_path, journal)?;
-        let (took, report) = timed(|| wrkflw_migrate(&mut ours))?;
-        if report.rows_copied != rows || report.copy_path != Some(CopyPath::Transfer) {
-            return Err(format!(
-                "expected the transfer path for all {rows} rows, got {:?} for {}",
-                report.copy_path, report.rows_copied
-            )
-            .into());
-        }
-        first.ours.push(took);
-        let seed = fresh_copy(legacy, &seed_path, journal)?;
-        first
-            .baseline
-            .push(timed(|| seed_first_migration(&seed))?.0);
+        first_migration(dir, legacy, rows, journal, CopyPath::Transfer, &mut first)?;
     }
     remove_database(&ours_path)?;
     remove_database(&seed_path)?;
@@ -329,22 +316,8 @@ fn migrations(
     let mut first = Samples::default();
     let mut rerun = Samples::default();
     for _ in 0..rounds {
-        let mut ours = fresh_copy(legacy, &ours_path, journal)?;
-        let (took, report) = timed(|| wrkflw_migrate(&mut ours))?;
-        if report.rows_copied != rows || report.copy_path != Some(CopyPath::BulkInsert) {
-            return Err(format!(
-                "expected a bulk insert of all {rows} rows, got {:?} for {}",
-                report.copy_path, report.rows_copied
-            )
-            .into());
-        }
-        first.ours.push(took);
-
-        let seed = fresh_copy(legacy, &seed_path, journal)?;
-        first
-            .baseline
-            .push(timed(|| seed_first_migration(&seed))?.0);
-
+        let (mut ours, seed) =
+            first_migration(dir, legacy, rows, journal, CopyPath::BulkInsert, &mut first)?;
         let (took, report) = timed(|| wrkflw_migrate(&mut ours))?;
         if report.rows_copied != 0 {
             return Err(format!("the re-run copied {} rows again", report.rows_copied).into());
@@ -381,6 +354,33 @@ fn migrations(
         goal: (rows >= 1_000_000).then_some(0.01),
     });
     Ok(())
+}
+
+/// One round of a first migration on fresh copies of the legacy file: wrkflw's (which must
+/// copy every row by `expected`), then the seed's. Returns both connections, migrated.
+fn first_migration(
+    dir: &Path,
+    legacy: &Path,
+    rows: u64,
+    journal: Journal,
+    expected: CopyPath,
+    samples: &mut Samples,
+) -> Outcome<(Connection, Connection)> {
+    let mut ours = fresh_copy(legacy, &dir.join("wrkflw.sqlite3"), journal)?;
+    let (took, report) = timed(|| wrkflw_migrate(&mut ours))?;
+    if report.rows_copied != rows || report.copy_path != Some(expected) {
+        return Err(format!(
+            "expected {expected:?} of all {rows} rows, got {:?} of {}",
+            report.copy_path, report.rows_copied
+        )
+        .into());
+    }
+    samples.ours.push(took);
+    let seed = fresh_copy(legacy, &dir.join("seed.sqlite3"), journal)?;
+    samples
+        .baseline
+        .push(timed(|| seed_first_migration(&seed))?.0);
+    Ok((ours, seed))
 }
 
 #[derive(Default)]
