@@ -134,3 +134,49 @@ fn sigkill_at_any_point_in_rollback_journal_mode() {
 fn sigkill_at_any_point_in_wal_mode() {
     kill_at_many_points(true);
 }
+
+#[test]
+fn sigkill_during_a_rerun_that_copies_new_legacy_rows() {
+    // The table is migrated; an old deployment then adds 20,000 rows, and the re-run that
+    // copies them (above the watermark) is killed part-way.
+    const NEW_ROWS: u64 = 20_000;
+    let template = DbFile::legacy(ROWS);
+    let mut conn = template.open();
+    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    wrkflw_tests::seed::insert_legacy_runs(&mut conn, ROWS, NEW_ROWS).unwrap();
+    let legacy = fingerprint(&conn, "workflow_runs");
+    drop(conn);
+
+    let output = child(&template.copy(), None).wait_with_output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with(&format!("copied {NEW_ROWS} ")),
+        "{stdout}"
+    );
+    let callbacks: u64 = stdout.split_whitespace().nth(3).unwrap().parse().unwrap();
+
+    for i in 1..=4 {
+        let point = callbacks * i / 5;
+        let db = template.copy();
+        let mut running = child(&db, Some(point));
+        let mut line = String::new();
+        BufReader::new(running.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "paused", "callback {point} of {callbacks}");
+        running.kill().unwrap();
+        running.wait().unwrap();
+
+        let mut conn = db.open();
+        assert_eq!(integrity(&conn), "ok");
+        assert_eq!(fingerprint(&conn, "workflow_runs"), legacy);
+        assert_eq!(
+            count(&conn, "wrkflw_workflow_runs"),
+            ROWS as i64,
+            "callback {point}: the table is as before the killed run"
+        );
+        let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+        assert_eq!(report.rows_copied, NEW_ROWS);
+        assert_eq!(fingerprint(&conn, "wrkflw_workflow_runs"), legacy);
+    }
+}
