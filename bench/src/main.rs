@@ -261,8 +261,6 @@ fn transfer_migration(
     journal: Journal,
     rounds: usize,
 ) -> Outcome {
-    let ours_path = dir.join("wrkflw.sqlite3");
-    let seed_path = dir.join("seed.sqlite3");
     let mut first = Samples::default();
     let mut floor = Vec::new();
     for _ in 0..rounds {
@@ -280,8 +278,8 @@ fn transfer_migration(
 
         first_migration(dir, legacy, rows, journal, CopyPath::Transfer, &mut first)?;
     }
-    remove_database(&ours_path)?;
-    remove_database(&seed_path)?;
+    remove_database(&dir.join(OURS_FILE))?;
+    remove_database(&dir.join(SEED_FILE))?;
     table.push(Line {
         what: "first migration, transfer path (legacy key NOT NULL) vs seed's statement",
         rows,
@@ -311,8 +309,6 @@ fn migrations(
     journal: Journal,
     rounds: usize,
 ) -> Outcome {
-    let ours_path = dir.join("wrkflw.sqlite3");
-    let seed_path = dir.join("seed.sqlite3");
     let mut first = Samples::default();
     let mut rerun = Samples::default();
     for _ in 0..rounds {
@@ -325,8 +321,8 @@ fn migrations(
         rerun.ours.push(took);
         rerun.baseline.push(timed(|| seed_rerun(&seed))?.0);
     }
-    remove_database(&ours_path)?;
-    remove_database(&seed_path)?;
+    remove_database(&dir.join(OURS_FILE))?;
+    remove_database(&dir.join(SEED_FILE))?;
 
     let first_ours = first.ours_median();
     table.push(Line {
@@ -356,6 +352,10 @@ fn migrations(
     Ok(())
 }
 
+/// The scratch files each first migration works on, in the benchmark's directory.
+const OURS_FILE: &str = "wrkflw.sqlite3";
+const SEED_FILE: &str = "seed.sqlite3";
+
 /// One round of a first migration on fresh copies of the legacy file: wrkflw's (which must
 /// copy every row by `expected`), then the seed's. Returns both connections, migrated.
 fn first_migration(
@@ -366,7 +366,7 @@ fn first_migration(
     expected: CopyPath,
     samples: &mut Samples,
 ) -> Outcome<(Connection, Connection)> {
-    let mut ours = fresh_copy(legacy, &dir.join("wrkflw.sqlite3"), journal)?;
+    let mut ours = fresh_copy(legacy, &dir.join(OURS_FILE), journal)?;
     let (took, report) = timed(|| wrkflw_migrate(&mut ours))?;
     if report.rows_copied != rows || report.copy_path != Some(expected) {
         return Err(format!(
@@ -376,7 +376,7 @@ fn first_migration(
         .into());
     }
     samples.ours.push(took);
-    let seed = fresh_copy(legacy, &dir.join("seed.sqlite3"), journal)?;
+    let seed = fresh_copy(legacy, &dir.join(SEED_FILE), journal)?;
     samples
         .baseline
         .push(timed(|| seed_first_migration(&seed))?.0);

@@ -40,6 +40,19 @@ fn child(db: &DbFile, pause_after: Option<u64>) -> Child {
         .expect("start migrate-child")
 }
 
+/// Starts a child that pauses inside SQLite after `point` progress callbacks, kills it with
+/// SIGKILL there, and says whether it had paused (rather than finished first).
+fn kill_when_paused(db: &DbFile, point: u64) -> bool {
+    let mut running = child(db, Some(point));
+    let mut line = String::new();
+    BufReader::new(running.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    running.kill().unwrap(); // SIGKILL on Unix
+    running.wait().unwrap();
+    line.trim() == "paused"
+}
+
 /// After a kill: the file is sound, the legacy table untouched, the new table absent or
 /// complete; then a normal migration completes the job.
 fn check_recovers(db: &DbFile, legacy: (i64, i64, i64), point: &str) {
@@ -94,16 +107,9 @@ fn kill_at_many_points(wal: bool) {
     for i in 1..=PROGRESS_POINTS {
         let point = callbacks * i / (PROGRESS_POINTS + 1);
         let db = template.copy();
-        let mut running = child(&db, Some(point));
-        let mut line = String::new();
-        BufReader::new(running.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        if line.trim() == "paused" {
+        if kill_when_paused(&db, point) {
             killed_mid_statement += 1;
         }
-        running.kill().unwrap(); // SIGKILL on Unix
-        running.wait().unwrap();
         check_recovers(
             &db,
             legacy,
@@ -158,14 +164,10 @@ fn sigkill_during_a_rerun_that_copies_new_legacy_rows() {
     for i in 1..=4 {
         let point = callbacks * i / 5;
         let db = template.copy();
-        let mut running = child(&db, Some(point));
-        let mut line = String::new();
-        BufReader::new(running.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line.trim(), "paused", "callback {point} of {callbacks}");
-        running.kill().unwrap();
-        running.wait().unwrap();
+        assert!(
+            kill_when_paused(&db, point),
+            "callback {point} of {callbacks}"
+        );
 
         let mut conn = db.open();
         assert_eq!(integrity(&conn), "ok");

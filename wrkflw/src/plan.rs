@@ -236,7 +236,7 @@ impl TablePlan {
         let mut columns_added = Vec::new();
         if legacy_name.is_some()
             && schema::kind(conn, LEDGER_TABLE)
-                .map_err(sqlite_error(spec.table, Step::Inspect))?
+                .map_err(&inspect)?
                 .is_none()
         {
             steps.push(PlannedStep {
