@@ -17,7 +17,8 @@ use proc_macro::TokenStream;
 /// Turns a struct into a prefixed SQLite table with its schema and migration as `const` SQL.
 ///
 /// Each named field is a column, in field order. The struct is emitted unchanged apart from
-/// the `#[wrkflw(...)]` field attributes, and implements [`wrkflw::Table`], whose constants
+/// the `#[wrkflw(...)]` field attributes, and implements
+/// [`wrkflw::Table`](https://docs.rs/wrkflw/latest/wrkflw/trait.Table.html), whose constants
 /// hold the generated SQL.
 ///
 /// # Table options: `#[wrkflw_table(...)]`
