@@ -155,19 +155,62 @@ pub fn count(conn: &Connection, table: &str) -> i64 {
     .unwrap()
 }
 
-/// The ledger row of `table`: (legacy table, rows copied, watermark, watermark key as SQL
-/// text, schema checksum).
-pub fn ledger(
-    conn: &Connection,
-    table: &str,
-) -> Option<(String, i64, Option<i64>, String, String)> {
+/// The ledger row of `table`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub legacy_table: String,
+    pub rows_copied: i64,
+    /// The checksum of the capture triggers installed, if any.
+    pub capture: Option<String>,
+    pub conflicts_settled: i64,
+    pub schema_checksum: String,
+    pub migrated_at: i64,
+}
+
+/// The ledger row of `table`, if there is one.
+pub fn ledger(conn: &Connection, table: &str) -> Option<LedgerRow> {
     conn.query_row(
-        "SELECT legacy_table, rows_copied, watermark, quote(watermark_key), schema_checksum
+        "SELECT legacy_table, rows_copied, capture, conflicts_settled, schema_checksum, migrated_at
          FROM wrkflw_migrations WHERE table_name = ?1",
         [table],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        |r| {
+            Ok(LedgerRow {
+                legacy_table: r.get(0)?,
+                rows_copied: r.get(1)?,
+                capture: r.get(2)?,
+                conflicts_settled: r.get(3)?,
+                schema_checksum: r.get(4)?,
+                migrated_at: r.get(5)?,
+            })
+        },
     )
     .ok()
+}
+
+/// The entries of the conflict log for `table`: (legacy key as SQL text, reason, settled),
+/// by key.
+pub fn conflicts(conn: &Connection, table: &str) -> Vec<(String, String, Option<String>)> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT quote(legacy_key), reason, settled FROM wrkflw_conflicts
+             WHERE table_name = ?1 ORDER BY legacy_key",
+        )
+        .unwrap();
+    stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+/// The capture triggers on the legacy table, by name.
+pub fn capture_triggers(conn: &Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '%\\_capture\\_%' ESCAPE '\\' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
 }
 
 /// Every key of the table, sorted.
@@ -185,4 +228,37 @@ pub fn keys(conn: &Connection, table: &str) -> Vec<String> {
 pub fn integrity(conn: &Connection) -> String {
     conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap()
+}
+
+/// How far the new table is from mirroring the legacy table, for a database no application
+/// wrote to except through the legacy table: (legacy rows missing from the new table or
+/// different there, new-table rows with no legacy row). Both are zero when the capture
+/// carried every write over.
+pub fn mirror_differences(conn: &Connection) -> (i64, i64) {
+    let columns = [
+        "workflow_id",
+        "status",
+        "execution_path",
+        "step_results",
+        "state",
+        "input_data",
+        "result",
+        "error",
+        "created_at",
+        "updated_at",
+    ];
+    let same: Vec<String> = columns.iter().map(|c| format!("n.{c} IS l.{c}")).collect();
+    conn.query_row(
+        &format!(
+            "SELECT
+               (SELECT count(*) FROM workflow_runs AS l WHERE NOT EXISTS
+                  (SELECT 1 FROM wrkflw_workflow_runs AS n WHERE n.run_id = l.run_id AND {})),
+               (SELECT count(*) FROM wrkflw_workflow_runs AS n WHERE NOT EXISTS
+                  (SELECT 1 FROM workflow_runs AS l WHERE l.run_id = n.run_id))",
+            same.join(" AND ")
+        ),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap()
 }

@@ -1,7 +1,7 @@
 //! A database the original engine already migrated: both tables present, the new one with its
 //! nullable `run_id`. wrkflw adopts it without duplicating or losing anything.
 
-use wrkflw::{CopyPath, Error, LegacyTable, NullCount, Table};
+use wrkflw::{CaptureStatus, CopyPath, Error, LegacyTable, NullCount, Table};
 use wrkflw_tests::{count, exists, ledger, rows, seed, table_info, DbFile, WorkflowRun};
 
 fn migrated_by_original(rows: u64) -> DbFile {
@@ -20,20 +20,24 @@ fn nothing_is_copied_twice() {
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
     assert!(report.legacy_found && !report.table_created);
     assert_eq!(report.rows_copied, 0);
-    // No ledger yet: the first run compares keys over the whole legacy table, once.
-    assert_eq!(report.copy_path, Some(CopyPath::KeyAntiJoin));
+    // No capture to rely on yet: the first run reconciles by key over the whole legacy
+    // table, once, and installs the capture.
+    assert_eq!(report.copy_path, Some(CopyPath::Reconcile));
+    assert_eq!(report.capture, Some(CaptureStatus::Installed));
+    assert_eq!(report.rows_differing, 0);
     assert_eq!(rows(&conn, "wrkflw_workflow_runs"), before);
     // The adopted table keeps its original definition (nullable run_id): that is not drift.
     assert!(!table_info(&conn, "wrkflw_workflow_runs")[0].2);
-    // From then on the ledger's watermark applies.
-    let watermark = ledger(&conn, "wrkflw_workflow_runs").unwrap().2;
-    assert_eq!(watermark, Some(1_000));
-    seed::insert_legacy_runs(&mut conn, 1_000, 2).unwrap();
-    let next = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
     assert_eq!(
-        (next.rows_copied, next.copy_path),
-        (2, Some(CopyPath::AboveWatermark))
+        ledger(&conn, "wrkflw_workflow_runs").unwrap().rows_copied,
+        0
     );
+    // From then on the capture carries new legacy rows over as they are written.
+    seed::insert_legacy_runs(&mut conn, 1_000, 2).unwrap();
+    assert_eq!(count(&conn, "wrkflw_workflow_runs"), 1_002);
+    let next = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    assert_eq!((next.rows_copied, next.copy_path), (0, None));
+    assert_eq!(next.capture, Some(CaptureStatus::Active));
 }
 
 #[test]
@@ -63,7 +67,16 @@ fn rows_the_app_changed_in_the_new_table_are_not_overwritten() {
         [],
     )
     .unwrap();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    // Without history a reconcile cannot tell which side is newer: it keeps the table's
+    // row and says how many legacy rows differ.
+    assert_eq!(report.rows_differing, 1);
+    assert!(
+        report.to_string().contains(
+            "1 row in workflow_runs has other values under the same key (kept the table's)"
+        ),
+        "{report}"
+    );
     let status: String = conn
         .query_row(
             "SELECT status FROM wrkflw_workflow_runs WHERE rowid = 1",
@@ -89,7 +102,7 @@ fn a_null_key_accepted_by_the_nullable_original_table_is_still_an_error() {
     let mut conn = db.open();
     let error = WorkflowRun::migrate(&mut conn, LegacyTable::Drop).unwrap_err();
     assert!(
-        matches!(&error, Error::RejectedRows { nulls, .. } if nulls == &[NullCount { column: "run_id".into(), rows: 1 }]),
+        matches!(&error, Error::RejectedRows { nulls, .. } if nulls == &[NullCount { column: "run_id".into(), rows: 1, sample_keys: vec!["NULL".into()] }]),
         "{error:?}"
     );
     assert_eq!(count(&conn, "wrkflw_workflow_runs"), 0);

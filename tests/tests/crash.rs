@@ -1,15 +1,18 @@
 //! A migration killed with SIGKILL at any moment leaves a sound database: the legacy table
 //! intact, the new table absent (as before) or complete, and the next `migrate` finishes.
 //! Proved by killing a child process at many points of a 100,000-row migration, in
-//! rollback-journal and WAL mode.
+//! rollback-journal and WAL mode, during a reconcile, and while old deployments in other
+//! processes write the legacy table.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use wrkflw::rusqlite::Connection;
-use wrkflw::{LegacyTable, Table};
-use wrkflw_tests::{count, exists, integrity, DbFile, WorkflowRun};
+use wrkflw::{CaptureStatus, LegacyTable, Table};
+use wrkflw_tests::{
+    capture_triggers, count, exists, integrity, mirror_differences, DbFile, WorkflowRun,
+};
 
 const ROWS: u64 = 100_000;
 /// Kill points spread over SQLite's work (progress callbacks), then over wall time so that
@@ -142,13 +145,17 @@ fn sigkill_at_any_point_in_wal_mode() {
 }
 
 #[test]
-fn sigkill_during_a_rerun_that_copies_new_legacy_rows() {
-    // The table is migrated; an old deployment then adds 20,000 rows, and the re-run that
-    // copies them (above the watermark) is killed part-way.
+fn sigkill_during_a_reconcile_after_the_capture_was_removed() {
+    // The table is migrated; its capture is then dropped by hand and an old deployment adds
+    // 20,000 rows nobody captures. The next run reconciles by key, and is killed part-way.
     const NEW_ROWS: u64 = 20_000;
     let template = DbFile::legacy(ROWS);
     let mut conn = template.open();
     WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    for trigger in capture_triggers(&conn) {
+        conn.execute_batch(&format!("DROP TRIGGER {trigger}"))
+            .unwrap();
+    }
     wrkflw_tests::seed::insert_legacy_runs(&mut conn, ROWS, NEW_ROWS).unwrap();
     let legacy = fingerprint(&conn, "workflow_runs");
     drop(conn);
@@ -177,8 +184,93 @@ fn sigkill_during_a_rerun_that_copies_new_legacy_rows() {
             ROWS as i64,
             "callback {point}: the table is as before the killed run"
         );
+        assert!(capture_triggers(&conn).is_empty(), "callback {point}");
         let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
         assert_eq!(report.rows_copied, NEW_ROWS);
+        assert_eq!(report.capture, Some(CaptureStatus::Restored));
         assert_eq!(fingerprint(&conn, "wrkflw_workflow_runs"), legacy);
+    }
+}
+
+/// Starts an old deployment writing `ops` times to the legacy table in another process.
+fn writer(db: &DbFile, seed: u64, ops: u64) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_migrate-child"))
+        .arg("write")
+        .arg(db.path())
+        .args([seed.to_string(), ops.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the writer")
+}
+
+fn finish(writer: Child) {
+    let output = writer.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "the old deployment's writes all succeed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn sigkill_while_old_deployments_write_the_legacy_table() {
+    // Two old deployments write the legacy table (inserts, upserts of both kinds, updates,
+    // deletes) while a first migration is killed part-way; the next migration runs while
+    // they still write. With no application writing the new table, it must end up exactly
+    // the legacy table: every write before the copy copied, every write after it captured.
+    const LEGACY_ROWS: u64 = 30_000;
+    let template = DbFile::legacy(LEGACY_ROWS);
+    let output = child(&template.copy(), None).wait_with_output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let callbacks: u64 = stdout.split_whitespace().nth(3).unwrap().parse().unwrap();
+
+    for (i, wal) in [(1, false), (2, true), (3, false)] {
+        let db = template.copy();
+        if wal {
+            db.open()
+                .execute_batch("PRAGMA journal_mode = WAL")
+                .unwrap();
+        }
+        let writers = [writer(&db, 2 * i, 300), writer(&db, 2 * i + 1, 300)];
+        let point = callbacks * i / 4;
+        assert!(kill_when_paused(&db, point), "callback {point}");
+        let mut conn = db.open();
+        assert_eq!(integrity(&conn), "ok");
+        let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+        assert!(
+            report.table_created,
+            "the killed run left no table: {report}"
+        );
+        for w in writers {
+            finish(w);
+        }
+        // And a writer killed mid-write leaves both tables as one.
+        let mut late = writer(&db, 100 + i, 100_000);
+        std::thread::sleep(Duration::from_millis(300));
+        late.kill().unwrap();
+        late.wait().unwrap();
+        let conn = db.open();
+        assert_eq!(integrity(&conn), "ok");
+        assert_eq!(
+            mirror_differences(&conn),
+            (0, 0),
+            "wal={wal}, killed at callback {point}: the new table mirrors the legacy table"
+        );
+        // The writers did write every kind of change, and it arrived.
+        let changed = |filter: &str| -> i64 {
+            conn.query_row(
+                &format!("SELECT count(*) FROM wrkflw_workflow_runs WHERE {filter}"),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert!(changed("workflow_id = 'replaced'") > 0);
+        assert!(changed("result = 'upserted'") > 0);
+        assert!(changed("updated_at >= 1800000000 AND workflow_id <> 'replaced'") > 0);
+        assert_ne!(count(&conn, "wrkflw_workflow_runs"), LEGACY_ROWS as i64);
+        let report = WorkflowRun::migrate(&mut db.open(), LegacyTable::Drop).unwrap();
+        assert_eq!((report.rows_copied, report.legacy_dropped), (0, true));
     }
 }

@@ -138,7 +138,7 @@ fn keyword_column_names_are_quoted_in_every_runtime_statement() {
     let plan = LineItem::plan(&conn, LegacyTable::Keep).unwrap();
     assert!(
         plan.to_string()
-            .contains("SELECT\n  id, \"group\" AS \"order\", \"where\"\nFROM line_items"),
+            .contains("SELECT\n  id, \"group\" AS \"order\", \"where\"\nFROM main.line_items AS l"),
         "{plan}"
     );
     assert_eq!(
@@ -147,14 +147,26 @@ fn keyword_column_names_are_quoted_in_every_runtime_statement() {
             .rows_copied,
         2
     );
+    // The capture's triggers quote them too: an old deployment's write arrives.
     conn.execute("INSERT INTO line_items VALUES (3, 30, 'there')", [])
         .unwrap();
+    conn.execute("UPDATE line_items SET \"where\" = 'moved' WHERE id = 2", [])
+        .unwrap();
+    assert_eq!(count(&conn, "wrkflw_line_items"), 3);
     assert_eq!(
         LineItem::migrate(&mut conn, LegacyTable::Drop)
             .unwrap()
             .rows_copied,
-        1
+        0
     );
+    let moved: String = conn
+        .query_row(
+            "SELECT \"where\" FROM wrkflw_line_items WHERE id = 2",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(moved, "moved");
     let total: i64 = conn
         .query_row("SELECT sum(\"order\") FROM wrkflw_line_items", [], |r| {
             r.get(0)

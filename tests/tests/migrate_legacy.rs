@@ -1,7 +1,7 @@
 //! `migrate` on files holding the original engine's legacy table.
 
 use wrkflw::rusqlite::Connection;
-use wrkflw::{row_counts, CopyPath, Error, LegacyTable, Table};
+use wrkflw::{row_counts, CaptureStatus, Error, LegacyTable, Table};
 use wrkflw_tests::{count, exists, indexes, rows, seed, DbFile, WorkflowRun};
 
 #[test]
@@ -15,7 +15,8 @@ fn copies_every_row_unchanged_and_keeps_the_legacy_table() {
     assert_eq!(report.rows_copied, 3_000);
     assert_eq!(
         report.to_string(),
-        "wrkflw_workflow_runs: created; copied 3000 rows from workflow_runs (bulk insert, indexes built after); kept workflow_runs"
+        "wrkflw_workflow_runs: created; copied 3000 rows from workflow_runs (bulk insert, indexes built after); \
+         kept workflow_runs; change capture installed"
     );
     drop(conn);
 
@@ -41,21 +42,19 @@ fn rerun_inserts_nothing_twice_and_reports_only_new_rows() {
 
     let again = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
     assert_eq!((again.rows_copied, again.table_created), (0, false));
-    assert_eq!(
-        again.copy_path, None,
-        "nothing above the watermark: no copy ran"
-    );
+    assert_eq!(again.copy_path, None, "nothing to copy: no copy ran");
+    assert_eq!(again.capture, Some(CaptureStatus::Active));
     assert!(again
         .to_string()
         .contains("copied 0 rows from workflow_runs (none new)"));
     assert_eq!(count(&conn, "wrkflw_workflow_runs"), 500);
 
-    // An old deployment still writing to the legacy table: its new rows arrive next time.
+    // An old deployment still writing to the legacy table: its rows arrive as it writes
+    // them, and the next run has nothing to copy.
     seed::insert_legacy_runs(&mut conn, 500, 7).unwrap();
-    let third = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
-    assert_eq!(third.rows_copied, 7);
-    assert_eq!(third.copy_path, Some(CopyPath::AboveWatermark));
     assert_eq!(count(&conn, "wrkflw_workflow_runs"), 507);
+    let third = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    assert_eq!((third.rows_copied, third.copy_path), (0, None));
 }
 
 #[test]
@@ -68,13 +67,23 @@ fn drop_after_keep_removes_the_legacy_table_and_its_indexes_only() {
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Drop).unwrap();
     assert!(report.legacy_found && report.legacy_dropped);
     assert_eq!(report.rows_copied, 0);
-    assert!(report.to_string().ends_with("; dropped workflow_runs"));
+    assert!(
+        report
+            .to_string()
+            .ends_with("; dropped workflow_runs; change capture removed"),
+        "{report}"
+    );
+    assert_eq!(report.capture, Some(CaptureStatus::Removed));
     drop(conn);
 
     let conn = db.open();
     assert!(!exists(&conn, "workflow_runs"));
     assert!(!exists(&conn, "idx_workflow_runs_status"));
     assert!(!exists(&conn, "idx_workflow_runs_workflow_id"));
+    assert!(
+        !exists(&conn, "wrkflw_workflow_runs_capture_insert"),
+        "the capture goes with the legacy table"
+    );
     assert_eq!(rows(&conn, "wrkflw_workflow_runs"), copied);
     assert_eq!(indexes(&conn, "wrkflw_workflow_runs").len(), 2);
     assert_eq!(row_counts::<WorkflowRun>(&conn).unwrap().legacy, None);

@@ -38,28 +38,38 @@ fn nulls_in_not_null_columns_name_table_column_and_count_and_roll_back() {
             } => {
                 assert_eq!(table, "wrkflw_workflow_runs");
                 assert_eq!(legacy_table, "workflow_runs");
+                // Rowid n holds run n - 1; the sample keys name the rows to fix.
+                let key = |n: u64| format!("'{}'", seed::legacy_run(n - 1).run_id);
                 assert_eq!(
                     nulls,
                     &[
                         NullCount {
                             column: "workflow_id".into(),
-                            rows: 2
+                            rows: 2,
+                            sample_keys: vec![key(3), key(50)],
                         },
                         NullCount {
                             column: "status".into(),
-                            rows: 1
+                            rows: 1,
+                            sample_keys: vec![key(70)],
                         },
                     ]
                 );
             }
             other => panic!("expected RejectedRows, got {other:?}"),
         }
+        let key = |n: u64| seed::legacy_run(n - 1).run_id;
         assert_eq!(
             error.to_string(),
-            "cannot migrate `workflow_runs` into `wrkflw_workflow_runs`: 2 rows with NULL in `workflow_id`, \
-             1 row with NULL in `status` but those columns are NOT NULL in `wrkflw_workflow_runs`; nothing was changed. \
-             Fix or delete those rows (find them with `SELECT rowid, * FROM workflow_runs WHERE workflow_id IS NULL`) \
-             and migrate again"
+            format!(
+                "cannot migrate `workflow_runs` into `wrkflw_workflow_runs`: 2 rows with NULL in `workflow_id` \
+                 (keys '{}', '{}'), 1 row with NULL in `status` (keys '{}') but those columns are NOT NULL in \
+                 `wrkflw_workflow_runs`; nothing was changed. Fix or delete those rows (find them with \
+                 `SELECT rowid, * FROM workflow_runs WHERE workflow_id IS NULL`) and migrate again",
+                key(3),
+                key(50),
+                key(70)
+            )
         );
         assert!(
             !exists(&conn, "wrkflw_workflow_runs"),
@@ -81,7 +91,7 @@ fn a_null_key_is_rejected_too() {
     let before = schema(&conn);
     let error = WorkflowRun::migrate(&mut conn, LegacyTable::Drop).unwrap_err();
     assert!(
-        matches!(&error, Error::RejectedRows { nulls, .. } if nulls == &[NullCount { column: "run_id".into(), rows: 1 }]),
+        matches!(&error, Error::RejectedRows { nulls, .. } if nulls == &[NullCount { column: "run_id".into(), rows: 1, sample_keys: vec!["NULL".into()] }]),
         "{error:?}"
     );
     assert_eq!(schema(&conn), before);

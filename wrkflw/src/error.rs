@@ -60,12 +60,111 @@ pub enum Error {
         sample_keys: Vec<String>,
     },
 
-    /// A name the migration needs as a table belongs to a view, index or trigger.
+    /// Legacy rows hold a key the table already holds for another row: two rows, one key.
+    /// Which one is right is the application's decision; choose it with
+    /// [`Migrator::on_conflict`](crate::Migrator::on_conflict).
+    #[error(
+        "migrating `{legacy_table}` into `{table}`: {count} legacy {} a key that `{table}` holds for another row \
+         (keys {}); nothing was changed. Keep the table's rows (OnConflict::KeepTable), take the legacy rows \
+         (OnConflict::TakeLegacy), or give those legacy rows other keys; `SELECT * FROM wrkflw_conflicts` lists them",
+        if *count == 1 { "row has" } else { "rows have" },
+        sample_keys.join(", ")
+    )]
+    Conflicts {
+        /// The new table.
+        table: String,
+        /// The legacy table.
+        legacy_table: String,
+        /// How many keys are in conflict.
+        count: u64,
+        /// Up to five of them, as SQL literals.
+        sample_keys: Vec<String>,
+    },
+
+    /// Keeping the legacy table needs its key column to be unique, so that the change
+    /// capture can find a legacy row by its key.
+    #[error(
+        "cannot keep `{legacy_table}` beside `{table}`: its column `{column}`, the key, is not unique there \
+         (no PRIMARY KEY or UNIQUE index of its own, or a generated column), so changes to it cannot be \
+         carried over by key; nothing was changed. Add `CREATE UNIQUE INDEX ... ON {legacy_table} ({column})`, \
+         or migrate with LegacyTable::Drop"
+    )]
+    LegacyKeyNotUnique {
+        /// The new table.
+        table: String,
+        /// The legacy table.
+        legacy_table: String,
+        /// The legacy key column.
+        column: String,
+    },
+
+    /// Several legacy rows have the same key as the table stores it (`'01'` and `'1'` in an
+    /// integer key, say): the table can hold only one of them.
+    #[error(
+        "cannot migrate `{legacy_table}` into `{table}`: several legacy rows have one key in `{column}` \
+         as `{table}` stores it (each group: {}); nothing was changed. Give them distinct keys and migrate again",
+        sample_keys.join("; ")
+    )]
+    DuplicateKeys {
+        /// The new table.
+        table: String,
+        /// The legacy table.
+        legacy_table: String,
+        /// The key column.
+        column: String,
+        /// Up to five groups of legacy keys that collide, each as SQL literals joined by `, `.
+        sample_keys: Vec<String>,
+    },
+
+    /// Legacy values cannot be stored in the table's column as its type requires (text in an
+    /// `INTEGER PRIMARY KEY`, say).
+    #[error(
+        "cannot migrate `{legacy_table}` into `{table}`: column `{column}` holds values that are not {expected} \
+         (keys {}); nothing was changed. Fix those rows, or change the field's type",
+        sample_keys.join(", ")
+    )]
+    WrongType {
+        /// The new table.
+        table: String,
+        /// The legacy table.
+        legacy_table: String,
+        /// The column.
+        column: String,
+        /// What the column needs, e.g. `integers`.
+        expected: String,
+        /// Up to five keys of such rows, as SQL literals.
+        sample_keys: Vec<String>,
+    },
+
+    /// Views, or triggers of other tables, use the legacy table: dropping it would break them.
+    #[error(
+        "will not drop `{legacy_table}`: {} still use it, and would fail with \"no such table\" once it is gone; \
+         nothing was changed. Point them at the new table, or keep the legacy table (LegacyTable::Keep)",
+        objects.join(", ")
+    )]
+    LegacyTableInUse {
+        /// The legacy table.
+        legacy_table: String,
+        /// Each as "view `name`" or "trigger `name`".
+        objects: Vec<String>,
+    },
+
+    /// The connection's journal mode is `OFF`: SQLite could not roll a failed migration back.
+    #[error(
+        "migrating `{table}`: PRAGMA journal_mode is OFF, so SQLite could not undo a migration that fails \
+         half-way; nothing was changed. Set PRAGMA journal_mode = DELETE (or WAL) and migrate again"
+    )]
+    JournalOff {
+        /// The table to migrate.
+        table: String,
+    },
+
+    /// A name the migration needs as a table belongs to a view or an index.
     #[error("`{name}` is a {kind}, not a table: wrkflw will not migrate or replace it; rename or drop the {kind} first")]
     NotATable {
         /// The name looked up.
         name: String,
-        /// What SQLite has under that name (`view`, `index`, `trigger`).
+        /// What SQLite has under that name (`view` or `index`).
         kind: String,
     },
 
@@ -206,12 +305,21 @@ pub struct NullCount {
     pub column: String,
     /// How many legacy rows hold NULL in it.
     pub rows: u64,
+    /// Up to five of their keys, as SQL literals (`NULL` where the key itself is missing).
+    pub sample_keys: Vec<String>,
 }
 
 fn describe_nulls(nulls: &[NullCount], table: &str) -> String {
     let parts: Vec<String> = nulls
         .iter()
-        .map(|n| format!("{} with NULL in `{}`", rows(n.rows), n.column))
+        .map(|n| {
+            format!(
+                "{} with NULL in `{}` (keys {})",
+                rows(n.rows),
+                n.column,
+                n.sample_keys.join(", ")
+            )
+        })
         .collect();
     let which = if nulls.len() == 1 {
         "that column is"
@@ -245,6 +353,10 @@ pub enum Step {
     Copy,
     /// Checking that every legacy row arrived.
     Verify,
+    /// Installing or checking the change capture on the legacy table.
+    Capture,
+    /// Settling the conflicts the change capture logged.
+    Settle,
     /// Dropping the legacy table and its indexes.
     DropLegacy,
     /// `ALTER TABLE ... ADD COLUMN`.
@@ -264,10 +376,50 @@ impl fmt::Display for Step {
             Step::CreateIndex => "creating an index",
             Step::Copy => "copying the legacy rows",
             Step::Verify => "verifying the copy",
+            Step::Capture => "installing the change capture",
+            Step::Settle => "settling conflicts",
             Step::DropLegacy => "dropping the legacy table",
             Step::AddColumn => "adding a column",
             Step::Ledger => "recording the migration in the ledger",
             Step::Commit => "committing",
         })
+    }
+}
+
+/// Turns a SQLite error of one step into wrkflw's error, waiting the default busy timeout.
+pub(crate) fn sqlite_error(table: &str, step: Step) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |source| classify(table, step, crate::DEFAULT_BUSY_TIMEOUT, source)
+}
+
+/// The causes a user can act on (a lock held too long, a read-only or full database, a file
+/// that is not a database, an I/O error) get their own variants; anything else is
+/// [`Error::Step`].
+pub(crate) fn classify(
+    table: &str,
+    step: Step,
+    timeout: std::time::Duration,
+    source: rusqlite::Error,
+) -> Error {
+    use rusqlite::ErrorCode;
+    let table = table.to_owned();
+    match source.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy {
+            table,
+            step,
+            timeout,
+        },
+        Some(ErrorCode::ReadOnly) => Error::ReadOnly { table, step },
+        Some(ErrorCode::NotADatabase) => Error::NotADatabase { table },
+        Some(ErrorCode::DiskFull) => Error::DiskFull { table, step },
+        Some(ErrorCode::SystemIoFailure) => Error::Io {
+            table,
+            step,
+            source,
+        },
+        _ => Error::Step {
+            table,
+            step,
+            source,
+        },
     }
 }

@@ -31,13 +31,20 @@
 
 #![warn(missing_docs)]
 
+mod capture;
+mod conflicts;
 mod error;
 mod ledger;
+mod link;
 mod migrate;
 mod plan;
+mod planner;
 mod report;
 mod schema;
+mod spec;
+mod sql_text;
 mod table;
+mod verify;
 
 #[doc(inline)]
 pub use wrkflw_macros::wrkflw_table;
@@ -46,9 +53,10 @@ pub use wrkflw_macros::wrkflw_table;
 /// own (and cannot end up with two versions of it).
 pub use rusqlite;
 
+pub use conflicts::OnConflict;
 pub use error::{Error, NullCount, Result, Step};
-pub use ledger::LEDGER_TABLE;
+pub use ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
 pub use migrate::{migrate, row_counts, Migrator, DEFAULT_BUSY_TIMEOUT};
 pub use plan::{plan, Action, CopyPath, Plan, PlannedStep};
-pub use report::{MigrationReport, RowCounts};
+pub use report::{CaptureStatus, MigrationReport, RowCounts};
 pub use table::{Column, LegacyTable, SqlType, Table};

@@ -1,38 +1,47 @@
 //! Running a table's migration: one `BEGIN IMMEDIATE` transaction that plans every statement
-//! (see [`crate::plan`]), runs them in order, verifies the copy and records its progress in
-//! the ledger. Any error rolls the whole transaction back.
+//! (see [`crate::plan`]), runs them in order, verifies each copy and settlement and records
+//! the run in the ledger. Any error rolls the whole transaction back.
 
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::error::{NullCount, Step};
+use crate::conflicts::{self, Settled};
+use crate::error::{classify, Step};
 use crate::ledger;
-use crate::plan::{in_read_transaction, Action, CopyPath, Counting, LegacyCopy, Plan, TablePlan};
-use crate::schema::{self, quoted};
-use crate::{Column, Error, LegacyTable, MigrationReport, Result, RowCounts, Table};
+use crate::plan::{in_read_transaction, Action, CopyPath, Plan};
+use crate::planner::{Counting, LegacyFate, LegacyPlan, TablePlan};
+use crate::schema;
+use crate::spec::TableSpec;
+use crate::sql_text::main;
+use crate::verify;
+use crate::{Error, LegacyTable, MigrationReport, OnConflict, Result, RowCounts, Table};
 
 /// How long a migration waits for another connection's write lock before it gives up with
 /// [`Error::Busy`], unless [`Migrator::busy_timeout`] says otherwise.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Creates `T`'s table and indexes and copies the rows of its legacy table, if any, in one
+/// Creates `T`'s table and indexes and migrates its legacy table, if any, in one
 /// `BEGIN IMMEDIATE` transaction.
 ///
 /// - Fresh database: creates the table and indexes, reports `legacy_found: false`.
 /// - Legacy table present, first run: creates the table, copies every legacy row (by SQLite's
 ///   transfer optimization when the tables are compatible, else one bulk insert), builds the
-///   indexes after the copy, checks that every legacy row arrived, and records the highest
-///   legacy rowid copied (the watermark) in the ledger `wrkflw_migrations`.
-/// - Re-runs copy only legacy rows above the watermark: rows an old deployment added still
-///   arrive, rows the application deleted from the new table stay deleted, and an
-///   up-to-date table costs a few index look-ups.
+///   indexes after the copy, checks that every legacy row arrived and, with
+///   [`LegacyTable::Keep`], installs the change capture: triggers on the legacy table that
+///   carry every later insert, update and delete an old deployment makes there into the new
+///   table, in the writer's own transaction.
+/// - Re-runs check that the capture is intact and settle the conflicts it logged (legacy rows
+///   whose key the table holds for another row) under [`OnConflict`]; with nothing logged
+///   they write nothing. A capture found missing (the legacy table recreated, its triggers
+///   dropped) is reconciled by key once and installed again.
 /// - The table exists with fewer columns: nullable or defaulted fields are added with
 ///   `ALTER TABLE ... ADD COLUMN`; any other difference is [`Error::SchemaDrift`].
 /// - With [`LegacyTable::Drop`] the legacy table is dropped after the check, in the same
-///   transaction, unless other tables reference it by foreign key.
-/// - A legacy row the new table would reject (a NULL in a `NOT NULL` column) fails the whole
-///   migration with [`Error::RejectedRows`], naming the column and the count.
+///   transaction, unless other tables' foreign keys, views or triggers use it.
+/// - A legacy row the new table would reject (a NULL in a `NOT NULL` column, a key that is
+///   not an integer for an integer key, two rows with one key) fails the whole migration
+///   with a typed error naming the column and sample keys.
 ///
 /// Waits up to [`DEFAULT_BUSY_TIMEOUT`] for another connection's write lock. On any error
 /// the transaction rolls back: the database is exactly as before. [`plan`](crate::plan)
@@ -61,8 +70,11 @@ pub fn migrate<T: Table>(conn: &mut Connection, legacy: LegacyTable) -> Result<M
 /// Migrates several tables in order, all in one transaction: either every table is migrated
 /// or none is.
 ///
+/// Two tables may read one legacy table (a table split in two): with [`LegacyTable::Drop`]
+/// it is dropped after the last of them has copied.
+///
 /// ```
-/// use wrkflw::{wrkflw_table, LegacyTable, Migrator};
+/// use wrkflw::{wrkflw_table, LegacyTable, Migrator, OnConflict};
 ///
 /// #[wrkflw_table(rename_from = "workflow_runs")]
 /// struct WorkflowRun { #[wrkflw(primary_key)] run_id: String }
@@ -74,6 +86,7 @@ pub fn migrate<T: Table>(conn: &mut Connection, legacy: LegacyTable) -> Result<M
 /// let reports = Migrator::new()
 ///     .table::<WorkflowRun>()
 ///     .table::<WorkflowStep>()
+///     .on_conflict(OnConflict::KeepTable)
 ///     .run(&mut conn, LegacyTable::Keep)?;
 /// assert_eq!(reports[1].table, "wrkflw_workflow_steps");
 /// # Ok::<(), wrkflw::Error>(())
@@ -82,6 +95,7 @@ pub fn migrate<T: Table>(conn: &mut Connection, legacy: LegacyTable) -> Result<M
 pub struct Migrator {
     tables: Vec<TableSpec>,
     busy_timeout: Duration,
+    on_conflict: OnConflict,
 }
 
 impl Default for Migrator {
@@ -89,6 +103,7 @@ impl Default for Migrator {
         Migrator {
             tables: Vec::new(),
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            on_conflict: OnConflict::default(),
         }
     }
 }
@@ -117,6 +132,14 @@ impl Migrator {
         self
     }
 
+    /// How to settle legacy rows whose key the table holds for another row. Default
+    /// [`OnConflict::Fail`].
+    #[must_use]
+    pub fn on_conflict(mut self, on_conflict: OnConflict) -> Migrator {
+        self.on_conflict = on_conflict;
+        self
+    }
+
     /// Migrates every table, in the order added, in one `BEGIN IMMEDIATE` transaction, and
     /// returns one report per table. On error nothing is changed.
     pub fn run(&self, conn: &mut Connection, legacy: LegacyTable) -> Result<Vec<MigrationReport>> {
@@ -126,7 +149,16 @@ impl Migrator {
             in_transaction(conn, first, timeout, |tx| {
                 self.tables
                     .iter()
-                    .map(|spec| Migration { tx, spec, timeout }.run(legacy))
+                    .enumerate()
+                    .map(|(i, spec)| {
+                        Migration {
+                            tx,
+                            spec,
+                            timeout,
+                            on_conflict: self.on_conflict,
+                        }
+                        .run(self.fate(i, legacy))
+                    })
                     .collect()
             })
         })
@@ -140,9 +172,26 @@ impl Migrator {
         in_read_transaction(conn, first, |conn| {
             self.tables
                 .iter()
-                .map(|spec| Ok(TablePlan::new(conn, spec, legacy, Counting::Count)?.plan))
+                .enumerate()
+                .map(|(i, spec)| {
+                    let fate = self.fate(i, legacy);
+                    Ok(TablePlan::new(conn, spec, fate, self.on_conflict, Counting::Count)?.plan)
+                })
                 .collect()
         })
+    }
+
+    /// A legacy table that a later table reads too is dropped by that one, after its copy.
+    fn fate(&self, i: usize, legacy: LegacyTable) -> LegacyFate {
+        let shared = self.tables[i].legacy.is_some_and(|name| {
+            self.tables[i + 1..]
+                .iter()
+                .any(|later| later.legacy.is_some_and(|l| l.eq_ignore_ascii_case(name)))
+        });
+        match legacy {
+            LegacyTable::Drop if shared => LegacyFate::DroppedLater,
+            legacy => legacy.into(),
+        }
     }
 }
 
@@ -151,7 +200,7 @@ impl Migrator {
 pub fn row_counts<T: Table>(conn: &Connection) -> Result<RowCounts> {
     in_read_transaction(conn, T::TABLE_NAME, |conn| {
         let count = |name: &str| -> Result<u64> {
-            let sql = format!("SELECT count(*) FROM {}", quoted(name));
+            let sql = format!("SELECT count(*) FROM {}", main(name));
             Ok(conn.query_row(&sql, [], |row| row.get::<_, i64>(0))? as u64)
         };
         if schema::kind(conn, T::TABLE_NAME)?.as_deref() != Some("table") {
@@ -168,64 +217,6 @@ pub fn row_counts<T: Table>(conn: &Connection) -> Result<RowCounts> {
         };
         Ok(RowCounts { table, legacy })
     })
-}
-
-/// A table's constants, taken out of the generic `T` so that the migration code is compiled
-/// once, not once per table.
-#[derive(Debug, Clone)]
-pub(crate) struct TableSpec {
-    pub(crate) table: &'static str,
-    pub(crate) legacy: Option<&'static str>,
-    pub(crate) create_sql: &'static str,
-    pub(crate) index_sql: &'static [&'static str],
-    pub(crate) columns: &'static [Column],
-}
-
-impl TableSpec {
-    pub(crate) fn of<T: Table>() -> TableSpec {
-        TableSpec {
-            table: T::TABLE_NAME,
-            legacy: T::LEGACY_TABLE_NAME,
-            create_sql: T::CREATE_SQL,
-            index_sql: T::INDEX_SQL,
-            columns: T::COLUMNS,
-        }
-    }
-
-    pub(crate) fn primary_key(&self) -> Option<&'static Column> {
-        self.columns.iter().find(|c| c.primary_key)
-    }
-}
-
-/// Turns a SQLite error of one step into wrkflw's error: the causes a user can act on (a
-/// lock held too long, a read-only or full database, a file that is not a database, an I/O
-/// error) get their own variants; anything else is [`Error::Step`].
-pub(crate) fn sqlite_error(table: &str, step: Step) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |source| classify(table, step, DEFAULT_BUSY_TIMEOUT, source)
-}
-
-fn classify(table: &str, step: Step, timeout: Duration, source: rusqlite::Error) -> Error {
-    let table = table.to_owned();
-    match source.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy {
-            table,
-            step,
-            timeout,
-        },
-        Some(ErrorCode::ReadOnly) => Error::ReadOnly { table, step },
-        Some(ErrorCode::NotADatabase) => Error::NotADatabase { table },
-        Some(ErrorCode::DiskFull) => Error::DiskFull { table, step },
-        Some(ErrorCode::SystemIoFailure) => Error::Io {
-            table,
-            step,
-            source,
-        },
-        _ => Error::Step {
-            table,
-            step,
-            source,
-        },
-    }
 }
 
 /// Runs `work` with the connection's busy timeout set to `timeout`, then restores it.
@@ -270,13 +261,14 @@ struct Migration<'t, 'c> {
     tx: &'t Transaction<'c>,
     spec: &'t TableSpec,
     timeout: Duration,
+    on_conflict: OnConflict,
 }
 
 impl Migration<'_, '_> {
-    /// Plans, then runs the plan's statements in order, checking each copy and each new
-    /// index as it goes.
-    fn run(&self, legacy: LegacyTable) -> Result<MigrationReport> {
-        let plan = TablePlan::new(self.tx, self.spec, legacy, Counting::Skip)?;
+    /// Plans, then runs the plan's statements in order, checking each copy, each settlement
+    /// and each new index as it goes.
+    fn run(&self, fate: LegacyFate) -> Result<MigrationReport> {
+        let plan = TablePlan::new(self.tx, self.spec, fate, self.on_conflict, Counting::Skip)?;
         let mut report = MigrationReport {
             table: self.spec.table.to_owned(),
             legacy_table: self.spec.legacy.map(str::to_owned),
@@ -288,37 +280,63 @@ impl Migration<'_, '_> {
             columns_added: plan.columns_added.clone(),
             defaulted_columns: Vec::new(),
             legacy_only_columns: Vec::new(),
+            capture: None,
+            rows_differing: 0,
+            conflicts: Vec::new(),
         };
-        if let Some(copy) = &plan.legacy {
-            report.defaulted_columns = copy.defaulted_columns.clone();
-            report.legacy_only_columns = copy.legacy_only_columns.clone();
+        if let Some(legacy) = &plan.legacy {
+            report.defaulted_columns = legacy.link.defaulted.clone();
+            report.legacy_only_columns = legacy.link.legacy_only.clone();
+            report.capture = legacy.capture;
+            report.conflicts = legacy.conflicts.clone();
         }
-        for step in &plan.plan.steps {
+        let legacy = || {
+            plan.legacy
+                .as_ref()
+                .expect("only a plan with a legacy table copies, captures or settles")
+        };
+        let steps = &plan.plan.steps;
+        for (i, step) in steps.iter().enumerate() {
             match &step.action {
                 Action::CreateLedger => self.execute(&step.sql, Step::Ledger)?,
+                Action::CreateConflictLog
+                | Action::RemoveCapture { .. }
+                | Action::InstallCapture { .. } => self.execute(&step.sql, Step::Capture)?,
                 Action::CreateTable => self.execute(&step.sql, Step::CreateTable)?,
                 Action::AddColumn { column } => self.add_column(&step.sql, column)?,
                 Action::CreateIndex { index } => self.create_index(&step.sql, index)?,
                 Action::Copy { path, .. } => {
-                    let copy = plan
-                        .legacy
-                        .as_ref()
-                        .expect("a copy step has a legacy table");
-                    report.rows_copied = self.copy(&step.sql, copy)?;
+                    let copied = self.copy(&step.sql, legacy(), *path)?;
+                    report.rows_copied += copied;
                     report.copy_path = Some(*path);
-                    self.verify(copy, *path, report.rows_copied)?;
+                    report.rows_differing = self.verify_copy(legacy(), *path, copied)?;
+                }
+                Action::CopyConflictRows { .. } => {
+                    report.rows_copied += self.settle(&step.sql)?;
+                }
+                Action::ForgetConflicts { .. }
+                | Action::ApplyRejectedRows { .. }
+                | Action::TakeLegacyRows { .. }
+                | Action::SettleConflicts { .. } => {
+                    self.settle(&step.sql)?;
                 }
                 Action::DropLegacy => {
                     self.execute(&step.sql, Step::DropLegacy)?;
                     report.legacy_dropped = true;
                 }
-                Action::RecordLedger => {
-                    let copy = plan
-                        .legacy
-                        .as_ref()
-                        .expect("the ledger records a legacy table");
-                    self.record(copy, report.rows_copied)?;
-                }
+                Action::RecordLedger => self.record(legacy(), &report)?,
+            }
+            let settling = |action: &Action| {
+                matches!(
+                    action,
+                    Action::CopyConflictRows { .. }
+                        | Action::ApplyRejectedRows { .. }
+                        | Action::TakeLegacyRows { .. }
+                        | Action::SettleConflicts { .. }
+                )
+            };
+            if settling(&step.action) && !steps.get(i + 1).is_some_and(|s| settling(&s.action)) {
+                self.verify_settled(legacy())?;
             }
         }
         Ok(report)
@@ -360,141 +378,125 @@ impl Migration<'_, '_> {
         }
     }
 
-    /// Runs the copy and returns the number of rows it inserted. A constraint failure is
-    /// explained by counting the offending NULLs.
-    fn copy(&self, sql: &str, copy: &LegacyCopy) -> Result<u64> {
-        match self.tx.execute(sql, []) {
-            Ok(inserted) => Ok(inserted as u64),
-            Err(source) => {
-                if source.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) {
-                    self.rejected_rows(copy)?;
-                }
-                Err(self.fail(Step::Copy)(source))
-            }
+    /// The legacy rows a copy is to deliver, as a filter on `main.legacy AS l`.
+    fn copied_rows(legacy: &LegacyPlan, path: CopyPath) -> String {
+        match path {
+            CopyPath::Reconcile => legacy.link.not_in_table("l"),
+            CopyPath::Transfer | CopyPath::BulkInsert => "true".to_owned(),
         }
     }
 
-    /// Every legacy row this run was to copy must now be in the new table, found by key.
+    /// Runs the copy and returns the number of rows it inserted. A failure is explained by
+    /// the rows and column that caused it.
+    fn copy(&self, sql: &str, legacy: &LegacyPlan, path: CopyPath) -> Result<u64> {
+        match self.tx.execute(sql, []) {
+            Ok(inserted) => Ok(inserted as u64),
+            Err(source) => Err(verify::explain_copy_failure(
+                self.tx,
+                self.spec,
+                &legacy.link,
+                &Self::copied_rows(legacy, path),
+                source,
+                self.fail(Step::Copy),
+            )),
+        }
+    }
+
+    /// Proves the copy delivered every legacy row, and returns how many legacy rows the table
+    /// holds under their key with other values (kept, on a reconcile).
     ///
     /// Into a fresh table the copy is a plain `INSERT ... SELECT`, which inserts every
     /// selected row or fails; the key is unique, so inserting as many rows as the legacy table
-    /// holds proves every one arrived, and only a shortfall is searched row by row. The other
-    /// paths check their rows by key directly; on the watermark path those are only the new
-    /// rows. A row can only be missing if the table accepted a NULL key (a table created by
-    /// the original library, whose key is nullable), so those are reported as rejected rows.
-    fn verify(&self, copy: &LegacyCopy, path: CopyPath, inserted: u64) -> Result<()> {
-        let Some(key) = self.spec.primary_key() else {
-            return Ok(());
+    /// holds proves every one arrived, without reading the rows again, and only a shortfall
+    /// (NULL keys an integer key cannot take) is searched. A reconcile compares the whole
+    /// legacy table with the table by key and by value, and checks that no two legacy keys
+    /// became one.
+    fn verify_copy(&self, legacy: &LegacyPlan, path: CopyPath, inserted: u64) -> Result<u64> {
+        let link = &legacy.link;
+        let fail = self.fail(Step::Verify);
+        let (missing, differing) = match path {
+            CopyPath::Transfer | CopyPath::BulkInsert => {
+                let total: i64 = self
+                    .tx
+                    .query_row(
+                        &format!("SELECT count(*) FROM {}", main(link.legacy)),
+                        [],
+                        |row| row.get(0),
+                    )
+                    .map_err(&fail)?;
+                // A shortfall is searched below; the count alone is the proof otherwise.
+                (u64::from(inserted < total as u64), 0)
+            }
+            CopyPath::Reconcile => verify::compare_by_key(self.tx, link).map_err(&fail)?,
         };
-        let count = |sql: &str| -> Result<u64> {
-            self.tx
-                .query_row(sql, [], |row| row.get::<_, i64>(0))
-                .map(|n| n as u64)
-                .map_err(self.fail(Step::Verify))
-        };
-        if matches!(path, CopyPath::Transfer | CopyPath::BulkInsert)
-            && count(&format!("SELECT count(*) {}", copy.rows_sql))? == inserted
-        {
+        if missing > 0 {
+            let nulls = verify::nulls_where(self.tx, link, "true").map_err(&fail)?;
+            if !nulls.is_empty() {
+                return Err(verify::rejected(link, nulls));
+            }
+            let (missing, sample_keys) =
+                verify::missing_keys(self.tx, link, "true").map_err(&fail)?;
+            if missing > 0 {
+                return Err(Error::MissingRows {
+                    table: link.table.to_owned(),
+                    legacy_table: link.legacy.to_owned(),
+                    missing,
+                    sample_keys,
+                });
+            }
+        }
+        if path == CopyPath::Reconcile && legacy.keys_may_merge {
+            let groups = verify::keys_sharing_a_row(self.tx, link).map_err(&fail)?;
+            if !groups.is_empty() {
+                return Err(Error::DuplicateKeys {
+                    table: link.table.to_owned(),
+                    legacy_table: link.legacy.to_owned(),
+                    column: link.key_source.clone(),
+                    sample_keys: groups,
+                });
+            }
+        }
+        Ok(differing)
+    }
+
+    /// Runs one settlement statement and returns the rows it changed.
+    fn settle(&self, sql: &str) -> Result<u64> {
+        self.tx
+            .execute(sql, [])
+            .map(|n| n as u64)
+            .map_err(self.fail(Step::Settle))
+    }
+
+    /// After a settlement, nothing may be left pending: every logged row was copied or
+    /// applied (and now matches), or settled under the policy.
+    fn verify_settled(&self, legacy: &LegacyPlan) -> Result<()> {
+        let logged = conflicts::read(self.tx, &legacy.link).map_err(self.fail(Step::Verify))?;
+        let left: Vec<String> = logged
+            .iter()
+            .filter(|e| e.settled == Settled::Pending)
+            .map(|e| e.key.clone())
+            .collect();
+        if left.is_empty() {
             return Ok(());
         }
-        let missing_sql = format!(
-            "{} AND NOT EXISTS (SELECT 1 FROM {} AS n WHERE n.{} = l.{})",
-            copy.rows_sql,
-            quoted(self.spec.table),
-            quoted(key.name),
-            quoted(&copy.key_source),
-        );
-        let missing = count(&format!("SELECT count(*) {missing_sql}"))?;
-        if missing == 0 {
-            return Ok(());
-        }
-        self.rejected_rows(copy)?;
-        let mut sample = self
-            .tx
-            .prepare(&format!(
-                "SELECT quote(l.{}) {missing_sql} LIMIT 5",
-                quoted(&copy.key_source)
-            ))
-            .map_err(self.fail(Step::Verify))?;
-        let sample_keys = sample
-            .query_map([], |row| row.get::<_, String>(0))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(self.fail(Step::Verify))?;
         Err(Error::MissingRows {
-            table: self.spec.table.to_owned(),
-            legacy_table: copy.name.to_owned(),
-            missing,
-            sample_keys,
+            table: legacy.link.table.to_owned(),
+            legacy_table: legacy.link.legacy.to_owned(),
+            missing: left.len() as u64,
+            sample_keys: left.into_iter().take(5).collect(),
         })
     }
 
-    /// Returns [`Error::RejectedRows`] if the rows this run copies hold NULL in columns that
-    /// are `NOT NULL` here (the key included), and `Ok` if none do.
-    fn rejected_rows(&self, copy: &LegacyCopy) -> Result<()> {
-        let legacy_columns =
-            schema::columns(self.tx, copy.name).map_err(self.fail(Step::Verify))?;
-        let required: Vec<(&Column, &str)> = self
-            .spec
-            .columns
-            .iter()
-            .filter(|c| !c.nullable || c.primary_key)
-            .filter_map(|c| {
-                [c.legacy_name(), c.name].into_iter().find_map(|name| {
-                    legacy_columns
-                        .iter()
-                        .find(|l| l.name.eq_ignore_ascii_case(name))
-                        .map(|l| (c, l.name.as_str()))
-                })
-            })
-            .collect();
-        if required.is_empty() {
-            return Ok(());
-        }
-        let sums: Vec<String> = required
-            .iter()
-            .map(|(_, source)| format!("coalesce(sum(l.{} IS NULL), 0)", quoted(source)))
-            .collect();
-        let sql = format!("SELECT {} {}", sums.join(", "), copy.rows_sql);
-        let counts = self
-            .tx
-            .query_row(&sql, [], |row| {
-                (0..required.len())
-                    .map(|i| row.get::<_, i64>(i))
-                    .collect::<rusqlite::Result<Vec<i64>>>()
-            })
-            .map_err(self.fail(Step::Verify))?;
-        let nulls: Vec<NullCount> = required
-            .iter()
-            .zip(counts)
-            .filter(|(_, rows)| *rows > 0)
-            .map(|((_, source), rows)| NullCount {
-                column: (*source).to_owned(),
-                rows: rows as u64,
-            })
-            .collect();
-        if nulls.is_empty() {
-            return Ok(());
-        }
-        Err(Error::RejectedRows {
-            table: self.spec.table.to_owned(),
-            legacy_table: copy.name.to_owned(),
-            nulls,
-        })
-    }
-
-    /// Records the copy's progress: rows over all runs and the new watermark.
-    fn record(&self, copy: &LegacyCopy, inserted: u64) -> Result<()> {
-        let (watermark, watermark_key) = match &copy.new_watermark {
-            Some((rowid, key)) => (Some(*rowid), Some(key.clone())),
-            None => (None, None),
-        };
+    /// Records the run: rows copied and conflicts settled over all runs, the capture left
+    /// installed, the schema checksum.
+    fn record(&self, legacy: &LegacyPlan, report: &MigrationReport) -> Result<()> {
         let entry = ledger::Entry {
-            legacy_table: copy.name.to_owned(),
-            rows_copied: copy.previously_copied + inserted,
-            watermark,
-            watermark_key,
+            legacy_table: legacy.link.legacy.to_owned(),
+            rows_copied: legacy.previous.rows_copied + report.rows_copied,
+            capture: legacy.capture_checksum.clone(),
+            conflicts_settled: legacy.previous.conflicts_settled + report.conflicts.len() as u64,
         };
-        let checksum = ledger::checksum(self.spec.create_sql, self.spec.index_sql);
+        let checksum = ledger::schema_checksum(self.spec.create_sql, self.spec.index_sql);
         ledger::record(self.tx, self.spec.table, &entry, &checksum).map_err(self.fail(Step::Ledger))
     }
 }

@@ -29,6 +29,51 @@ pub struct MigrationReport {
     pub defaulted_columns: Vec<String>,
     /// Legacy columns that no field reads: their values were not copied.
     pub legacy_only_columns: Vec<String>,
+    /// The change capture on the legacy table after this run; `None` when there is none
+    /// (no legacy table, or one dropped in the run that first copied it).
+    pub capture: Option<CaptureStatus>,
+    /// On a [`CopyPath::Reconcile`] run: legacy rows whose key the table holds with other
+    /// values. The table's row was kept; with no capture to tell which side wrote last, a
+    /// reconcile cannot know which is newer.
+    pub rows_differing: u64,
+    /// Keys (as SQL literals) of the conflicts this run settled under the migrator's
+    /// [`OnConflict`](crate::OnConflict): legacy rows whose key the table holds for another
+    /// row. `wrkflw_conflicts` keeps them.
+    pub conflicts: Vec<String>,
+}
+
+/// The state of the change capture on a kept legacy table, in a [`MigrationReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CaptureStatus {
+    /// This run installed it: the first run that keeps the legacy table.
+    Installed,
+    /// It was installed and intact: every write to the legacy table since the last run was
+    /// carried over as it happened.
+    Active,
+    /// It was installed for an earlier shape of the struct (a column added or renamed); this
+    /// run replaced its triggers. Nothing went uncaptured.
+    Updated,
+    /// It was found missing or changed (the legacy table dropped and recreated, or its
+    /// triggers dropped by hand): writes may have gone uncaptured, so this run reconciled
+    /// the tables by key ([`CopyPath::Reconcile`]) and installed it again.
+    Restored,
+    /// Dropped with the legacy table in this run.
+    Removed,
+}
+
+impl fmt::Display for CaptureStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CaptureStatus::Installed => "change capture installed",
+            CaptureStatus::Active => "change capture active",
+            CaptureStatus::Updated => "change capture updated",
+            CaptureStatus::Restored => {
+                "change capture was missing: reconciled by key and installed again"
+            }
+            CaptureStatus::Removed => "change capture removed",
+        })
+    }
 }
 
 impl fmt::Display for MigrationReport {
@@ -67,10 +112,51 @@ impl fmt::Display for MigrationReport {
                         self.legacy_only_columns.join(", ")
                     )?;
                 }
+                if self.rows_differing > 0 {
+                    write!(
+                        f,
+                        "; {} {} in {legacy} {} other values under the same key (kept the table's)",
+                        self.rows_differing,
+                        if self.rows_differing == 1 {
+                            "row"
+                        } else {
+                            "rows"
+                        },
+                        if self.rows_differing == 1 {
+                            "has"
+                        } else {
+                            "have"
+                        }
+                    )?;
+                }
+                if !self.conflicts.is_empty() {
+                    let shown: Vec<&str> =
+                        self.conflicts.iter().take(5).map(String::as_str).collect();
+                    write!(
+                        f,
+                        "; settled {} {} (keys {}{})",
+                        self.conflicts.len(),
+                        if self.conflicts.len() == 1 {
+                            "conflict"
+                        } else {
+                            "conflicts"
+                        },
+                        shown.join(", "),
+                        if self.conflicts.len() > 5 {
+                            ", ..."
+                        } else {
+                            ""
+                        }
+                    )?;
+                }
                 if self.legacy_dropped {
-                    write!(f, "; dropped {legacy}")
+                    write!(f, "; dropped {legacy}")?;
                 } else {
-                    write!(f, "; kept {legacy}")
+                    write!(f, "; kept {legacy}")?;
+                }
+                match self.capture {
+                    Some(capture) => write!(f, "; {capture}"),
+                    None => Ok(()),
                 }
             }
         }

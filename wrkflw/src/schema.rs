@@ -1,10 +1,12 @@
-//! Reading what a database holds: objects by name, a table's columns, whether it has a rowid,
-//! who owns an index, which tables reference another by foreign key. Names are always bound
-//! parameters here; identifiers written into SQL go through [`quoted`].
+//! Reading what a database holds: objects by name, a table's columns, their collations and
+//! keys, who owns an index, what else uses a table, the journal mode. Everything here reads
+//! the `main` schema only, with names as bound parameters.
 
 use rusqlite::{Connection, OptionalExtension};
 
-/// One column as `PRAGMA table_info` reports it.
+use crate::sql_text::mentions;
+
+/// One column as `PRAGMA table_xinfo` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TableColumn {
     pub(crate) name: String,
@@ -14,23 +16,30 @@ pub(crate) struct TableColumn {
     /// The `DEFAULT` expression's text, without its outer parentheses.
     pub(crate) default: Option<String>,
     pub(crate) primary_key: bool,
+    /// A generated column (`GENERATED ALWAYS AS ...`, virtual or stored): readable, never
+    /// written.
+    pub(crate) generated: bool,
 }
 
-/// What the main schema holds under `name` (`table`, `view`, `index`, `trigger`), compared
-/// as SQLite compares names: without ASCII case.
+/// What the main schema holds under `name` among tables, views and indexes, which share one
+/// namespace (triggers have their own), compared as SQLite compares names: without ASCII
+/// case.
 pub(crate) fn kind(conn: &Connection, name: &str) -> rusqlite::Result<Option<String>> {
     conn.query_row(
-        "SELECT type FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE",
+        "SELECT type FROM main.sqlite_schema
+         WHERE type IN ('table', 'view', 'index') AND name = ?1 COLLATE NOCASE",
         [name],
         |row| row.get(0),
     )
     .optional()
 }
 
-/// The columns of a table in the main schema, in declaration order.
+/// The columns of a table, in declaration order, generated columns included (plain
+/// `PRAGMA table_info` leaves them out).
 pub(crate) fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<TableColumn>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1, 'main') ORDER BY cid",
+        "SELECT name, type, \"notnull\", dflt_value, pk, hidden
+         FROM pragma_table_xinfo(?1, 'main') WHERE hidden <> 1 ORDER BY cid",
     )?;
     let rows = stmt.query_map([table], |row| {
         Ok(TableColumn {
@@ -39,33 +48,69 @@ pub(crate) fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<Ta
             not_null: row.get(2)?,
             default: row.get(3)?,
             primary_key: row.get::<_, i64>(4)? > 0,
+            generated: row.get::<_, i64>(5)? >= 2,
         })
     })?;
     rows.collect()
 }
 
-/// The name under which a table's rowid can be read, or `None` when it has none: a
-/// `WITHOUT ROWID` table, or one whose own columns take all three of SQLite's names for it.
-pub(crate) fn rowid_name(
+/// The collation a column compares with (`BINARY` unless declared otherwise).
+pub(crate) fn collation(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<String> {
+    let (_, collation, ..) = conn.column_metadata(Some("main"), table, column)?;
+    Ok(collation
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "BINARY".to_owned()))
+}
+
+/// The type affinity SQLite gives a declared type (its rules, in their order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Affinity {
+    Integer,
+    Text,
+    Blob,
+    Real,
+    Numeric,
+}
+
+pub(crate) fn affinity(declared_type: &str) -> Affinity {
+    let upper = declared_type.to_ascii_uppercase();
+    if upper.contains("INT") {
+        Affinity::Integer
+    } else if ["CHAR", "CLOB", "TEXT"].iter().any(|t| upper.contains(t)) {
+        Affinity::Text
+    } else if upper.is_empty() || upper.contains("BLOB") {
+        Affinity::Blob
+    } else if ["REAL", "FLOA", "DOUB"].iter().any(|t| upper.contains(t)) {
+        Affinity::Real
+    } else {
+        Affinity::Numeric
+    }
+}
+
+/// Whether `column` alone is unique in `table`: its only primary-key column, or the one
+/// column of a unique index that covers every row.
+pub(crate) fn is_unique(
     conn: &Connection,
     table: &str,
+    column: &str,
     columns: &[TableColumn],
-) -> rusqlite::Result<Option<&'static str>> {
-    let without_rowid: bool = conn
-        .query_row(
-            "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1 COLLATE NOCASE",
-            [table],
-            |row| row.get(0),
-        )
-        .optional()?
-        .unwrap_or(false);
-    if without_rowid {
-        return Ok(None);
+) -> rusqlite::Result<bool> {
+    let key: Vec<&TableColumn> = columns.iter().filter(|c| c.primary_key).collect();
+    if let [only] = key.as_slice() {
+        if only.name.eq_ignore_ascii_case(column) {
+            return Ok(true);
+        }
     }
-    // A column named `rowid` (or `oid`, `_rowid_`) hides the real rowid under that name.
-    Ok(["_rowid_", "rowid", "oid"]
-        .into_iter()
-        .find(|alias| !columns.iter().any(|c| c.name.eq_ignore_ascii_case(alias))))
+    conn.query_row(
+        "SELECT EXISTS (
+           SELECT 1 FROM pragma_index_list(?1, 'main') AS i
+           WHERE i.\"unique\" AND NOT i.partial
+             AND (SELECT count(*) FROM pragma_index_info(i.name, 'main')) = 1
+             AND (SELECT name FROM pragma_index_info(i.name, 'main')) = ?2 COLLATE NOCASE
+         )",
+        [table, column],
+        |row| row.get(0),
+    )
 }
 
 /// The table an index belongs to, if an index of that name exists.
@@ -90,120 +135,95 @@ pub(crate) fn referencing_tables(conn: &Connection, table: &str) -> rusqlite::Re
     rows.collect()
 }
 
-/// A name as an SQL identifier: as it is when it is a plain identifier SQLite does not
-/// reserve, so that statements read like hand-written SQL, else double-quoted. The names
-/// come from compile-time checked constants or from the schema itself.
-pub(crate) fn quoted(name: &str) -> String {
-    let plain = name
-        .bytes()
-        .enumerate()
-        .all(|(i, b)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()));
-    if plain && !name.is_empty() && !is_keyword(name) {
-        name.to_owned()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
-
-/// Whether SQLite treats `name` as a keyword, asked of SQLite itself.
-fn is_keyword(name: &str) -> bool {
-    let Ok(len) = std::os::raw::c_int::try_from(name.len()) else {
-        return true;
-    };
-    // SAFETY: the pointer and length describe `name`'s bytes, which outlive the call;
-    // sqlite3_keyword_check only reads them and needs no initialised library or connection.
-    unsafe { rusqlite::ffi::sqlite3_keyword_check(name.as_ptr().cast(), len) != 0 }
-}
-
-/// Joins items with `, `, breaking lines before they pass 90 characters, each line indented
-/// by two spaces: the layout of the generated `COPY_SQL`.
-pub(crate) fn wrapped_list(items: &[String]) -> String {
-    const WIDTH: usize = 90;
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for (i, item) in items.iter().enumerate() {
-        let piece = if i + 1 < items.len() {
-            format!("{item},")
-        } else {
-            item.clone()
-        };
-        if !line.is_empty() && 2 + line.len() + 1 + piece.len() > WIDTH {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&piece);
-    }
-    lines.push(line);
-    lines
-        .iter()
-        .map(|l| format!("  {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// A `DEFAULT` expression without surrounding blanks and outer parentheses, so that
-/// `(unixepoch())` as declared and `unixepoch()` as `PRAGMA table_info` reports it compare
-/// equal.
-pub(crate) fn normalized_default(text: &str) -> &str {
-    let mut text = text.trim();
-    while let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
-        // `(a) + (b)` starts and ends with parentheses that are not one pair.
-        if !balanced(inner) {
-            break;
-        }
-        text = inner.trim();
-    }
-    text
-}
-
-fn balanced(text: &str) -> bool {
-    let mut depth = 0i32;
-    for c in text.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return false;
-                }
-            }
-            _ => {}
+/// The views, and the triggers of other tables, whose SQL uses `table`: dropping it would
+/// make them fail with "no such table". Triggers on `table` itself go with it. Each as
+/// "view `name`" or "trigger `name`", in name order.
+pub(crate) fn objects_using(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT type, name, sql FROM main.sqlite_schema
+         WHERE type IN ('view', 'trigger') AND sql IS NOT NULL AND tbl_name <> ?1 COLLATE NOCASE
+         ORDER BY name",
+    )?;
+    let rows = stmt.query_map([table], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut found = Vec::new();
+    for row in rows {
+        let (kind, name, sql) = row?;
+        if mentions(&sql, table) {
+            found.push(format!("{kind} `{name}`"));
         }
     }
-    depth == 0
+    Ok(found)
+}
+
+/// The `CREATE` statements of a table and of its explicit indexes, as stored.
+pub(crate) fn definitions(
+    conn: &Connection,
+    table: &str,
+) -> rusqlite::Result<(Option<String>, Vec<String>)> {
+    let create = conn
+        .query_row(
+            "SELECT sql FROM main.sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+            [table],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten();
+    let mut stmt = conn.prepare(
+        "SELECT sql FROM main.sqlite_schema
+         WHERE type = 'index' AND tbl_name = ?1 COLLATE NOCASE AND sql IS NOT NULL",
+    )?;
+    let indexes = stmt
+        .query_map([table], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((create, indexes))
+}
+
+/// A trigger as stored: the table it is on and its `CREATE TRIGGER` text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredTrigger {
+    pub(crate) table: String,
+    pub(crate) sql: String,
+}
+
+/// The trigger of that name, if there is one.
+pub(crate) fn trigger(conn: &Connection, name: &str) -> rusqlite::Result<Option<StoredTrigger>> {
+    conn.query_row(
+        "SELECT tbl_name, sql FROM main.sqlite_schema WHERE type = 'trigger' AND name = ?1 COLLATE NOCASE",
+        [name],
+        |row| {
+            Ok(StoredTrigger {
+                table: row.get(0)?,
+                sql: row.get(1)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// The main database's journal mode, lower case (`delete`, `wal`, `off`, `memory`, ...).
+pub(crate) fn journal_mode(conn: &Connection) -> rusqlite::Result<String> {
+    conn.query_row("PRAGMA main.journal_mode", [], |row| row.get(0))
+        .map(|mode: String| mode.to_ascii_lowercase())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{normalized_default, quoted, wrapped_list};
+    use super::{affinity, Affinity};
 
     #[test]
-    fn names_are_quoted_only_when_sqlite_needs_it() {
-        assert_eq!(quoted("run_id"), "run_id");
-        assert_eq!(quoted("order"), "\"order\"");
-        assert_eq!(quoted("Group"), "\"Group\"");
-        assert_eq!(quoted("2fa"), "\"2fa\"");
-        assert_eq!(quoted("a\"b"), "\"a\"\"b\"");
-    }
-
-    #[test]
-    fn lists_wrap_before_ninety_characters() {
-        let items: Vec<String> = (0..30).map(|i| format!("column_{i}")).collect();
-        let text = wrapped_list(&items);
-        assert!(
-            text.lines().all(|l| l.len() <= 90 && l.starts_with("  ")),
-            "{text}"
-        );
-        assert_eq!(text.replace("\n  ", " ").trim(), items.join(", "));
-    }
-
-    #[test]
-    fn defaults_compare_without_outer_parentheses() {
-        assert_eq!(normalized_default(" (unixepoch()) "), "unixepoch()");
-        assert_eq!(normalized_default("((0))"), "0");
-        assert_eq!(normalized_default("(1) + (2)"), "(1) + (2)");
-        assert_eq!(normalized_default("'x'"), "'x'");
+    fn affinity_follows_sqlites_rules_in_order() {
+        assert_eq!(affinity("INTEGER"), Affinity::Integer);
+        assert_eq!(affinity("int"), Affinity::Integer);
+        assert_eq!(affinity("VARCHAR(36)"), Affinity::Text);
+        assert_eq!(affinity("CHARINT"), Affinity::Integer);
+        assert_eq!(affinity(""), Affinity::Blob);
+        assert_eq!(affinity("DOUBLE PRECISION"), Affinity::Real);
+        assert_eq!(affinity("DECIMAL(10,2)"), Affinity::Numeric);
     }
 }

@@ -1,0 +1,253 @@
+//! Change capture: four triggers on a kept legacy table that carry every write an old
+//! deployment makes to it (insert, update, delete, by key) into the new table, inside the
+//! writer's own transaction.
+//!
+//! Why at once, rather than logged and applied by the next `migrate`: the new application
+//! writes the new table at the same time, and only applying each legacy write when it
+//! happens puts the two sides' writes to one key in their real order, so the newer write wins
+//! without clocks. It also means a row an old deployment writes is visible to the new one
+//! straight away, and a re-run of `migrate` has nothing to copy and writes nothing.
+//!
+//! The triggers run inside whatever SQLite the old deployment links, so they use only SQL
+//! that every SQLite 3 understands (no UPSERT, no `unixepoch()`). Their statements never
+//! rely on a conflict clause: the writer's `INSERT OR IGNORE` / `OR REPLACE` overrides the
+//! clause of every statement in a trigger it fires, so each statement is written so that no
+//! constraint of the new table can fail:
+//!
+//! - a row the new table cannot hold (a NULL where it says `NOT NULL`) is logged in
+//!   `wrkflw_conflicts` as `rejected`, not written, and `migrate` reports it;
+//! - a key the legacy table did not hold before, which the new table holds already, belongs
+//!   to another row there (ids handed out on both sides): it is logged as `key_taken` and the
+//!   new table's row is left alone until `migrate` settles it under [`OnConflict`];
+//! - `INSERT OR REPLACE` of a key the legacy table holds is an update, not a new row. SQLite
+//!   fires no delete trigger for the row it replaces, so a `BEFORE INSERT` trigger marks such
+//!   keys in `wrkflw_replaced_keys` for the `AFTER INSERT` trigger to tell the two apart.
+//!
+//! [`OnConflict`]: crate::OnConflict
+
+use crate::ledger::{CONFLICTS_TABLE, REPLACED_KEYS_TABLE};
+use crate::link::Link;
+use crate::sql_text::{checksum, literal, quoted};
+
+/// One trigger: its name and its `CREATE TRIGGER` text as SQLite stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Trigger {
+    pub(crate) name: String,
+    pub(crate) sql: String,
+}
+
+impl Trigger {
+    /// The statement that creates it in the main schema (SQLite stores it without `main.`).
+    pub(crate) fn create_statement(&self) -> String {
+        self.sql
+            .replacen("CREATE TRIGGER ", "CREATE TRIGGER main.", 1)
+    }
+
+    pub(crate) fn drop_statement(&self) -> String {
+        format!("DROP TRIGGER main.{}", quoted(&self.name))
+    }
+}
+
+/// The names of a table's capture triggers, in the order they are installed.
+pub(crate) fn trigger_names(table: &str) -> [String; 4] {
+    ["before_insert", "insert", "update", "delete"].map(|event| format!("{table}_capture_{event}"))
+}
+
+/// A checksum of the triggers' text, recorded in the ledger when they are installed.
+pub(crate) fn fingerprint<'a>(sqls: impl IntoIterator<Item = &'a str>) -> String {
+    checksum(sqls)
+}
+
+impl Link {
+    /// The four triggers, in install order.
+    pub(crate) fn triggers(&self) -> Vec<Trigger> {
+        let [before_insert, insert, update, delete] = trigger_names(self.table);
+        let legacy = quoted(self.legacy);
+        let key = quoted(&self.key_source);
+        // Updates of legacy-only columns need not fire; a generated column read may change
+        // with any column, so then every update does.
+        let update_of = if self.reads_generated {
+            String::new()
+        } else {
+            let list: Vec<String> = self.pairs.iter().map(|(_, s)| quoted(s)).collect();
+            format!(" OF {}", list.join(", "))
+        };
+        vec![
+            Trigger {
+                sql: format!(
+                    "CREATE TRIGGER {name}\nBEFORE INSERT ON {legacy}\n\
+                     WHEN EXISTS (SELECT 1 FROM {legacy} WHERE {key} = NEW.{key})\n\
+                     BEGIN\n\
+                     \x20 -- An insert of a key the legacy table holds replaces its row (INSERT OR REPLACE):\n\
+                     \x20 -- mark it, so that the insert trigger carries it over as an update.\n\
+                     \x20 INSERT INTO {marks} (table_name, legacy_key)\n\
+                     \x20 SELECT {t}, NEW.{key} WHERE NOT {replaced};\n\
+                     END",
+                    name = quoted(&before_insert),
+                    marks = REPLACED_KEYS_TABLE,
+                    t = literal(self.table),
+                    replaced = self.replaced("NEW"),
+                ),
+                name: before_insert,
+            },
+            Trigger {
+                sql: format!(
+                    "CREATE TRIGGER {name}\nAFTER INSERT ON {legacy}\nBEGIN\n\
+                     \x20 -- A key the legacy table did not hold: what was logged about it is over, and a\n\
+                     \x20 -- row the new table holds under it is another row (a conflict).\n\
+                     \x20 DELETE FROM {conflicts}\n\
+                     \x20 WHERE table_name = {t} AND legacy_key = NEW.{key} AND NOT {replaced};\n\
+                     \x20 INSERT INTO {conflicts} (table_name, legacy_key, reason, detected_at)\n\
+                     \x20 SELECT {t}, NEW.{key}, 'key_taken', {now}\n\
+                     \x20 WHERE NOT {replaced} AND {holds};\n\
+                     \x20 DELETE FROM {marks} WHERE table_name = {t} AND legacy_key = NEW.{key};\n\
+                     {apply}\
+                     END",
+                    name = quoted(&insert),
+                    conflicts = CONFLICTS_TABLE,
+                    marks = REPLACED_KEYS_TABLE,
+                    t = literal(self.table),
+                    now = NOW,
+                    replaced = self.replaced("NEW"),
+                    holds = self.holds("NEW"),
+                    apply = self.apply(),
+                ),
+                name: insert,
+            },
+            Trigger {
+                sql: format!(
+                    "CREATE TRIGGER {name}\nAFTER UPDATE{update_of} ON {legacy}\nBEGIN\n\
+                     \x20 -- An upsert's DO UPDATE leaves its mark behind.\n\
+                     \x20 DELETE FROM {marks} WHERE table_name = {t} AND legacy_key IN (OLD.{key}, NEW.{key});\n\
+                     \x20 -- A new key: the row left the old one (a delete, unless the new table's row\n\
+                     \x20 -- there is another row) and arrived at a key the legacy table did not hold.\n\
+                     \x20 DELETE FROM {table} WHERE {new_key} = OLD.{key} AND OLD.{key} IS NOT NEW.{key} AND NOT {taken_old};\n\
+                     \x20 DELETE FROM {conflicts}\n\
+                     \x20 WHERE table_name = {t} AND legacy_key IN (OLD.{key}, NEW.{key}) AND OLD.{key} IS NOT NEW.{key};\n\
+                     \x20 INSERT INTO {conflicts} (table_name, legacy_key, reason, detected_at)\n\
+                     \x20 SELECT {t}, NEW.{key}, 'key_taken', {now}\n\
+                     \x20 WHERE OLD.{key} IS NOT NEW.{key} AND {holds};\n\
+                     {apply}\
+                     END",
+                    name = quoted(&update),
+                    table = quoted(self.table),
+                    new_key = quoted(self.key.name),
+                    conflicts = CONFLICTS_TABLE,
+                    marks = REPLACED_KEYS_TABLE,
+                    t = literal(self.table),
+                    now = NOW,
+                    taken_old = self.taken("OLD"),
+                    holds = self.holds("NEW"),
+                    apply = self.apply(),
+                ),
+                name: update,
+            },
+            Trigger {
+                sql: format!(
+                    "CREATE TRIGGER {name}\nAFTER DELETE ON {legacy}\nBEGIN\n\
+                     \x20 -- Carried over, unless the new table's row under the key is another row.\n\
+                     \x20 DELETE FROM {table} WHERE {new_key} = OLD.{key} AND NOT {taken};\n\
+                     \x20 DELETE FROM {conflicts} WHERE table_name = {t} AND legacy_key = OLD.{key};\n\
+                     \x20 DELETE FROM {marks} WHERE table_name = {t} AND legacy_key = OLD.{key};\n\
+                     END",
+                    name = quoted(&delete),
+                    table = quoted(self.table),
+                    new_key = quoted(self.key.name),
+                    conflicts = CONFLICTS_TABLE,
+                    marks = REPLACED_KEYS_TABLE,
+                    t = literal(self.table),
+                    taken = self.taken("OLD"),
+                ),
+                name: delete,
+            },
+        ]
+    }
+
+    /// The statements that write the legacy row `NEW` into the new table: an update of the
+    /// row under its key, else an insert; or a `rejected` entry when the new table cannot
+    /// hold it. Nothing when the key is another row's there.
+    fn apply(&self) -> String {
+        let table = quoted(self.table);
+        let key = quoted(&self.key_source);
+        let new_key = quoted(self.key.name);
+        let complete = self.complete("NEW");
+        let taken = self.taken("NEW");
+        let holds = self.holds("NEW");
+        let sets: Vec<String> = self
+            .pairs
+            .iter()
+            .filter(|(column, _)| !column.primary_key)
+            .map(|(column, source)| format!("{} = NEW.{}", quoted(column.name), quoted(source)))
+            .collect();
+        let columns: Vec<String> = self.pairs.iter().map(|(c, _)| quoted(c.name)).collect();
+        let values: Vec<String> = self
+            .pairs
+            .iter()
+            .map(|(_, s)| format!("NEW.{}", quoted(s)))
+            .collect();
+        let update = if sets.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  UPDATE {table} SET {}\n  WHERE {new_key} = NEW.{key} AND {complete} AND NOT {taken};\n",
+                sets.join(", ")
+            )
+        };
+        format!(
+            "  -- Write it into the new table: a row it cannot hold is logged, not lost.\n\
+             \x20 DELETE FROM {conflicts}\n\
+             \x20 WHERE table_name = {t} AND legacy_key = NEW.{key} AND NOT {taken};\n\
+             \x20 INSERT INTO {conflicts} (table_name, legacy_key, reason, detected_at)\n\
+             \x20 SELECT {t}, NEW.{key}, 'rejected', {now} WHERE NOT ({complete}) AND NOT {taken};\n\
+             {update}\
+             \x20 INSERT INTO {table} ({columns})\n\
+             \x20 SELECT {values} WHERE {complete} AND NOT {taken} AND NOT {holds};\n\
+             \x20 -- A constraint added to the new table by hand, under the writer's OR IGNORE, would\n\
+             \x20 -- drop the row silently: fail the write instead.\n\
+             \x20 SELECT RAISE(ABORT, {message})\n\
+             \x20 WHERE {complete} AND NOT {taken} AND NOT {holds};\n",
+            conflicts = CONFLICTS_TABLE,
+            t = literal(self.table),
+            now = NOW,
+            columns = columns.join(", "),
+            values = values.join(", "),
+            message = literal(&format!(
+                "wrkflw: {} did not keep the row written to {}; nothing was written",
+                self.table, self.legacy
+            )),
+        )
+    }
+
+    /// The new table's row under the key is another row: a conflict pending, or settled by
+    /// keeping the new table's row.
+    fn taken(&self, row: &str) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM {CONFLICTS_TABLE} WHERE table_name = {} AND legacy_key = {row}.{} \
+             AND reason = 'key_taken' AND settled IS NOT 'took_legacy')",
+            literal(self.table),
+            quoted(&self.key_source)
+        )
+    }
+
+    /// The new table holds the key.
+    fn holds(&self, row: &str) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM {} WHERE {} = {row}.{})",
+            quoted(self.table),
+            quoted(self.key.name),
+            quoted(&self.key_source)
+        )
+    }
+
+    /// The insert replaces the legacy row of its key (marked by the before-insert trigger).
+    fn replaced(&self, row: &str) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM {REPLACED_KEYS_TABLE} WHERE table_name = {} AND legacy_key = {row}.{})",
+            literal(self.table),
+            quoted(&self.key_source)
+        )
+    }
+}
+
+/// The current time in unix seconds, in SQL every SQLite 3 understands.
+const NOW: &str = "CAST(strftime('%s', 'now') AS INTEGER)";

@@ -1,0 +1,215 @@
+//! The conflict log `wrkflw_conflicts` as `migrate` reads and settles it: each logged key is
+//! looked at against both tables as they are now, and what remains a conflict is settled
+//! under the migrator's [`OnConflict`].
+
+use rusqlite::types::Value;
+use rusqlite::Connection;
+
+use crate::ledger::CONFLICTS_TABLE;
+use crate::link::Link;
+use crate::sql_text::{literal, main, quoted};
+
+/// What to do with a legacy row whose key the table holds for another row: two different
+/// rows under one key, most often from ids handed out on both sides (an `AUTOINCREMENT`
+/// key, or ids the applications assign). Set with
+/// [`Migrator::on_conflict`](crate::Migrator::on_conflict).
+///
+/// The change capture logs such rows in `wrkflw_conflicts` and leaves the table's row alone;
+/// the next `migrate` settles them, counts them in its report and the ledger, and lists their
+/// keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum OnConflict {
+    /// Fail the migration with [`Error::Conflicts`](crate::Error::Conflicts), naming the
+    /// keys; nothing is changed, and the conflicts stay logged. The default: only the
+    /// application knows which of two rows is right, and choosing either silently loses the
+    /// other.
+    #[default]
+    Fail,
+    /// Keep the table's row. The legacy row stays in the legacy table, apart (later writes
+    /// to it are not carried over), and is gone when the legacy table is dropped.
+    KeepTable,
+    /// Overwrite the table's row with the legacy row's values; from then on the two are one
+    /// row and the capture carries the legacy row's writes over again.
+    TakeLegacy,
+}
+
+/// A logged key, as the tables stand now.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Logged {
+    /// The legacy key as an SQL literal.
+    pub(crate) key: String,
+    /// The legacy key as stored.
+    pub(crate) value: Value,
+    pub(crate) reason: Reason,
+    pub(crate) settled: Settled,
+    pub(crate) state: State,
+    /// The legacy row has every value the table requires.
+    pub(crate) complete: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reason {
+    KeyTaken,
+    Rejected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settled {
+    Pending,
+    KeptTable,
+    TookLegacy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    /// The legacy row is gone.
+    Gone,
+    /// The legacy row's key is NULL: it cannot be found, nor written to the table.
+    NullKey,
+    /// The table does not hold the key (any more).
+    Free,
+    /// The table holds the key with the legacy row's values.
+    Same,
+    /// The table holds the key with other values.
+    Differs,
+}
+
+/// Every entry of `link`'s table in the conflict log (which must exist).
+pub(crate) fn read(conn: &Connection, link: &Link) -> rusqlite::Result<Vec<Logged>> {
+    let legacy = main(link.legacy);
+    let table = main(link.table);
+    let key = quoted(&link.key_source);
+    let row_of = |extra: &str| {
+        format!(
+            "SELECT 1 FROM {legacy} AS l, {table} AS n WHERE l.{key} = c.legacy_key AND {}{extra}",
+            link.same_key("n", "l")
+        )
+    };
+    let sql = format!(
+        "SELECT quote(c.legacy_key), c.reason, c.settled,
+  CASE
+    WHEN c.legacy_key IS NULL THEN
+      CASE WHEN EXISTS (SELECT 1 FROM {legacy} AS l WHERE l.{key} IS NULL) THEN 'null_key' ELSE 'gone' END
+    WHEN NOT EXISTS (SELECT 1 FROM {legacy} AS l WHERE l.{key} = c.legacy_key) THEN 'gone'
+    WHEN NOT EXISTS ({free}) THEN 'free'
+    WHEN EXISTS ({same}) THEN 'same'
+    ELSE 'differs'
+  END,
+  EXISTS (SELECT 1 FROM {legacy} AS l WHERE l.{key} IS c.legacy_key AND {complete}),
+  c.legacy_key
+FROM main.{CONFLICTS_TABLE} AS c WHERE c.table_name = ?1",
+        free = row_of(""),
+        same = row_of(&format!(" AND {}", link.equal("n", "l"))),
+        complete = link.complete("l"),
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([link.table], |row| {
+        let reason: String = row.get(1)?;
+        let settled: Option<String> = row.get(2)?;
+        let state: String = row.get(3)?;
+        Ok(Logged {
+            key: row.get(0)?,
+            reason: if reason == "rejected" {
+                Reason::Rejected
+            } else {
+                Reason::KeyTaken
+            },
+            settled: match settled.as_deref() {
+                None => Settled::Pending,
+                Some("took_legacy") => Settled::TookLegacy,
+                Some(_) => Settled::KeptTable,
+            },
+            state: match state.as_str() {
+                "gone" => State::Gone,
+                "null_key" => State::NullKey,
+                "free" => State::Free,
+                "same" => State::Same,
+                _ => State::Differs,
+            },
+            complete: row.get(4)?,
+            value: row.get(5)?,
+        })
+    })?;
+    rows.collect()
+}
+
+impl Logged {
+    /// A conflict still to be settled: another row under the key, nothing decided yet.
+    pub(crate) fn pending_conflict(&self) -> bool {
+        self.reason == Reason::KeyTaken
+            && self.settled == Settled::Pending
+            && self.state == State::Differs
+    }
+
+    /// Whether settling writes this legacy row into the table under `policy`.
+    pub(crate) fn written(&self, policy: OnConflict) -> bool {
+        match self.state {
+            State::NullKey => true,
+            State::Free => self.settled != Settled::TookLegacy,
+            State::Differs => {
+                (self.reason == Reason::Rejected && self.settled == Settled::Pending)
+                    || (self.pending_conflict() && policy == OnConflict::TakeLegacy)
+            }
+            State::Gone | State::Same => false,
+        }
+    }
+}
+
+/// The statements that settle a table's log, in the order they run: forget entries whose
+/// legacy row is gone, copy legacy rows whose key is free, apply `rejected` rows the table
+/// can now hold, forget entries where both tables agree, then settle what is left.
+pub(crate) struct Settlement {
+    pub(crate) forget_gone: String,
+    pub(crate) copy_free: String,
+    pub(crate) apply_rejected: String,
+    pub(crate) forget_same: String,
+    pub(crate) take_legacy: String,
+    pub(crate) mark_kept: String,
+    pub(crate) mark_took: String,
+}
+
+impl Settlement {
+    pub(crate) fn new(link: &Link) -> Settlement {
+        let t = literal(link.table);
+        let log = format!("main.{CONFLICTS_TABLE}");
+        let legacy = main(link.legacy);
+        let table = main(link.table);
+        let key = quoted(&link.key_source);
+        let mark = |how: &str| {
+            format!(
+                "UPDATE {log} SET settled = '{how}', settled_at = unixepoch()\nWHERE table_name = {t} AND reason = 'key_taken' AND settled IS NULL"
+            )
+        };
+        let logged = |filter: &str| {
+            format!("SELECT legacy_key FROM {log} WHERE table_name = {t} AND {filter}")
+        };
+        Settlement {
+            forget_gone: format!(
+                "DELETE FROM {log}\nWHERE table_name = {t}\n  AND NOT EXISTS (SELECT 1 FROM {legacy} AS l WHERE l.{key} IS {CONFLICTS_TABLE}.legacy_key)"
+            ),
+            copy_free: link.insert_select(Some(&format!(
+                "l.{key} IN ({})\n  AND {}",
+                logged("settled IS NOT 'took_legacy'"),
+                link.not_in_table("l")
+            ))),
+            apply_rejected: link.update_from_legacy(&format!(
+                "n.{} IN ({})",
+                quoted(link.key.name),
+                logged("reason = 'rejected'")
+            )),
+            forget_same: format!(
+                "DELETE FROM {log}\nWHERE table_name = {t} AND settled IS NOT 'took_legacy'\n  AND EXISTS (SELECT 1 FROM {legacy} AS l, {table} AS n\n    WHERE l.{key} = {CONFLICTS_TABLE}.legacy_key AND {} AND {})",
+                link.same_key("n", "l"),
+                link.equal("n", "l"),
+            ),
+            take_legacy: link.update_from_legacy(&format!(
+                "n.{} IN ({})",
+                quoted(link.key.name),
+                logged("reason = 'key_taken' AND settled IS NULL")
+            )),
+            mark_kept: mark("kept_table"),
+            mark_took: mark("took_legacy"),
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! How a table is fed from its legacy table: which legacy column fills each column, the key
+//! on both sides, which legacy values the table requires, and the SQL fragments that copy,
+//! compare and check rows between the two. The capture's triggers, the copies, the conflict
+//! settlement and the verification all build on one `Link`, so they cannot disagree about it.
+
+use crate::error::{Error, Result};
+use crate::schema::TableColumn;
+use crate::spec::TableSpec;
+use crate::sql_text::{main, quoted, wrapped_list};
+use crate::Column;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    pub(crate) table: &'static str,
+    pub(crate) legacy: &'static str,
+    /// The key's column in the table.
+    pub(crate) key: &'static Column,
+    /// The legacy column the key is read from.
+    pub(crate) key_source: String,
+    /// (column, legacy column) for every column the legacy table fills, in field order.
+    pub(crate) pairs: Vec<(&'static Column, String)>,
+    /// Columns the legacy table lacks, left to their default or NULL.
+    pub(crate) defaulted: Vec<String>,
+    /// Legacy columns no column reads.
+    pub(crate) legacy_only: Vec<String>,
+    /// Some legacy column read is generated: an update of any column may change it.
+    pub(crate) reads_generated: bool,
+}
+
+impl Link {
+    /// Pairs each column with the legacy column that fills it: the renamed one first, then
+    /// one of the column's own name. A required column the legacy table lacks is an error.
+    pub(crate) fn new(
+        spec: &TableSpec,
+        legacy: &'static str,
+        legacy_columns: &[TableColumn],
+    ) -> Result<Link> {
+        let missing = |column: &str| Error::MissingLegacyColumn {
+            table: spec.table.to_owned(),
+            legacy_table: legacy.to_owned(),
+            column: column.to_owned(),
+        };
+        let key = spec.primary_key().ok_or_else(|| missing("(primary key)"))?;
+        let find = |name: &str| {
+            legacy_columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(name))
+        };
+        let mut pairs = Vec::new();
+        let mut defaulted = Vec::new();
+        let mut reads_generated = false;
+        for column in spec.columns {
+            match find(column.legacy_name()).or_else(|| find(column.name)) {
+                Some(source) => {
+                    reads_generated |= source.generated;
+                    pairs.push((column, source.name.clone()));
+                }
+                None if !column.primary_key && (column.nullable || column.default.is_some()) => {
+                    defaulted.push(column.name.to_owned())
+                }
+                None => return Err(missing(column.legacy_name())),
+            }
+        }
+        let legacy_only = legacy_columns
+            .iter()
+            .filter(|c| !pairs.iter().any(|(_, s)| s.eq_ignore_ascii_case(&c.name)))
+            .map(|c| c.name.clone())
+            .collect();
+        let key_source = pairs
+            .iter()
+            .find(|(c, _)| c.primary_key)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| key.name.to_owned());
+        Ok(Link {
+            table: spec.table,
+            legacy,
+            key,
+            key_source,
+            pairs,
+            defaulted,
+            legacy_only,
+            reads_generated,
+        })
+    }
+
+    /// The legacy columns feeding a column the table declares `NOT NULL` (the key always).
+    pub(crate) fn required(&self) -> impl Iterator<Item = &(&'static Column, String)> {
+        self.pairs
+            .iter()
+            .filter(|(c, _)| !c.nullable || c.primary_key)
+    }
+
+    /// `l.a IS NOT NULL AND ...`: the legacy row `alias` has every value the table requires.
+    pub(crate) fn complete(&self, alias: &str) -> String {
+        self.required()
+            .map(|(_, source)| format!("{alias}.{} IS NOT NULL", quoted(source)))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// `n.a IS l.a AND ...`: the table's row `n` holds what the legacy row `l` holds, each
+    /// value compared as the table stores it (the column's affinity applies) and byte for
+    /// byte (the table's columns compare with BINARY; drift checks that).
+    pub(crate) fn equal(&self, n: &str, l: &str) -> String {
+        self.pairs
+            .iter()
+            .map(|(c, s)| format!("{n}.{} IS {l}.{}", quoted(c.name), quoted(s)))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// `n.key = l.key_source`: a table row and a legacy row under one key, compared as the
+    /// table compares its key.
+    pub(crate) fn same_key(&self, n: &str, l: &str) -> String {
+        format!(
+            "{n}.{} = {l}.{}",
+            quoted(self.key.name),
+            quoted(&self.key_source)
+        )
+    }
+
+    /// `NOT EXISTS (SELECT 1 FROM main.table AS n WHERE n.key = {l}.key)`.
+    pub(crate) fn not_in_table(&self, l: &str) -> String {
+        format!(
+            "NOT EXISTS (SELECT 1 FROM {} AS n WHERE {})",
+            main(self.table),
+            self.same_key("n", l)
+        )
+    }
+
+    /// The columns written, one per pair, wrapped.
+    pub(crate) fn targets(&self) -> String {
+        let names: Vec<String> = self.pairs.iter().map(|(c, _)| quoted(c.name)).collect();
+        wrapped_list(&names)
+    }
+
+    /// The legacy columns read, `old AS new` where a column is renamed, prefixed by `alias`.
+    pub(crate) fn selected(&self, alias: &str) -> String {
+        let names: Vec<String> = self
+            .pairs
+            .iter()
+            .map(|(column, source)| {
+                if source.eq_ignore_ascii_case(column.name) {
+                    format!("{alias}{}", quoted(source))
+                } else {
+                    format!("{alias}{} AS {}", quoted(source), quoted(column.name))
+                }
+            })
+            .collect();
+        wrapped_list(&names)
+    }
+
+    /// `INSERT INTO main.table (...) SELECT ... FROM main.legacy AS l [WHERE {filter}]`. The
+    /// columns read need no alias (only the legacy table is in `FROM`); filters use `l.`.
+    pub(crate) fn insert_select(&self, filter: Option<&str>) -> String {
+        let mut sql = format!(
+            "INSERT INTO {} (\n{}\n)\nSELECT\n{}\nFROM {} AS l",
+            main(self.table),
+            self.targets(),
+            self.selected(""),
+            main(self.legacy),
+        );
+        if let Some(filter) = filter {
+            sql.push_str("\nWHERE ");
+            sql.push_str(filter);
+        }
+        sql
+    }
+
+    /// `UPDATE main.table AS n SET (...) = (SELECT ... FROM main.legacy AS l WHERE same key)
+    /// WHERE {filter}`: the table's rows take the legacy rows' values.
+    pub(crate) fn update_from_legacy(&self, filter: &str) -> String {
+        let columns: Vec<String> = self.pairs.iter().map(|(c, _)| quoted(c.name)).collect();
+        let sources: Vec<String> = self
+            .pairs
+            .iter()
+            .map(|(_, s)| format!("l.{}", quoted(s)))
+            .collect();
+        format!(
+            "UPDATE {} AS n SET ({}) =\n  (SELECT {} FROM {} AS l WHERE {})\nWHERE {filter}",
+            main(self.table),
+            columns.join(", "),
+            sources.join(", "),
+            main(self.legacy),
+            self.same_key("n", "l"),
+        )
+    }
+}

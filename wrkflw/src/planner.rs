@@ -1,0 +1,802 @@
+//! Deciding every statement of a table's migration from the database as it is: the schema,
+//! the legacy table, the ledger, the change capture and its conflict log. Any reason to refuse
+//! (drift, a missing legacy column, a key that is not unique, a conflict under
+//! `OnConflict::Fail`, something that still uses the legacy table) is found here, before
+//! anything is written.
+
+use rusqlite::Connection;
+
+use crate::capture::{self, Trigger};
+use crate::conflicts::{self, Logged, Reason, Settled, Settlement, State};
+use crate::error::{sqlite_error, Step};
+use crate::ledger::{
+    self, CONFLICTS_TABLE, CREATE_CONFLICTS_SQL, CREATE_LEDGER_SQL, CREATE_REPLACED_KEYS_SQL,
+    LEDGER_TABLE, REPLACED_KEYS_TABLE,
+};
+use crate::link::Link;
+use crate::plan::{Action, CopyPath, Plan, PlannedStep};
+use crate::schema::{self, TableColumn};
+use crate::spec::{index_name, TableSpec};
+use crate::sql_text::{literal, main, normalized_default, quoted};
+use crate::{CaptureStatus, Column, Error, LegacyTable, OnConflict, Result, SqlType};
+
+/// Whether planning counts the rows each copy will insert (for `plan`) or skips that work
+/// (inside `migrate`, which learns the count from the copy itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Counting {
+    Count,
+    Skip,
+}
+
+/// What happens to the legacy table in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LegacyFate {
+    /// Kept, with the change capture on it.
+    Keep,
+    /// Dropped after this table's copy.
+    Drop,
+    /// Dropped by a later table of the same `Migrator` that reads it too: this table copies
+    /// and leaves the dropping to that one.
+    DroppedLater,
+}
+
+impl From<LegacyTable> for LegacyFate {
+    fn from(legacy: LegacyTable) -> LegacyFate {
+        match legacy {
+            LegacyTable::Keep => LegacyFate::Keep,
+            LegacyTable::Drop => LegacyFate::Drop,
+        }
+    }
+}
+
+/// A table's plan with what `migrate` needs to run, verify and report it.
+#[derive(Debug)]
+pub(crate) struct TablePlan {
+    pub(crate) plan: Plan,
+    pub(crate) table_existed: bool,
+    pub(crate) columns_added: Vec<String>,
+    /// The legacy table, when it exists.
+    pub(crate) legacy: Option<LegacyPlan>,
+}
+
+#[derive(Debug)]
+pub(crate) struct LegacyPlan {
+    pub(crate) link: Link,
+    /// The capture after this run, for the report.
+    pub(crate) capture: Option<CaptureStatus>,
+    /// The capture's checksum to record in the ledger: `None` when none is left installed.
+    pub(crate) capture_checksum: Option<String>,
+    /// Keys of the conflicts this run settles, as SQL literals.
+    pub(crate) conflicts: Vec<String>,
+    /// The ledger row before this run (empty if none).
+    pub(crate) previous: ledger::Entry,
+    /// The legacy key and the table key have different affinities, so distinct legacy keys
+    /// may become one key in the table (`'01'` and `'1'`).
+    pub(crate) keys_may_merge: bool,
+}
+
+/// The capture triggers found on the legacy table, against what this struct installs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// All four, exactly as this struct writes them.
+    Intact,
+    /// All four, as an earlier shape of the struct wrote them (the ledger's checksum): the
+    /// capture ran without a gap and only needs replacing.
+    Outdated,
+    /// Recorded in the ledger but missing or changed: writes may have gone uncaptured.
+    Altered,
+    /// Never installed (the ledger records none).
+    Absent,
+}
+
+impl TablePlan {
+    pub(crate) fn new(
+        conn: &Connection,
+        spec: &TableSpec,
+        fate: LegacyFate,
+        on_conflict: OnConflict,
+        counting: Counting,
+    ) -> Result<TablePlan> {
+        let inspect = sqlite_error(spec.table, Step::Inspect);
+        if schema::journal_mode(conn).map_err(&inspect)? == "off" {
+            return Err(Error::JournalOff {
+                table: spec.table.to_owned(),
+            });
+        }
+        let table_existed = table_exists(conn, spec.table)?;
+        let legacy_name = match spec.legacy {
+            Some(name) if table_exists(conn, name)? => Some(name),
+            _ => None,
+        };
+        let mut schema_steps = Vec::new();
+        let mut columns_added = Vec::new();
+        if table_existed {
+            let existing = schema::columns(conn, spec.table).map_err(&inspect)?;
+            for column in drift(conn, spec, &existing)? {
+                columns_added.push(column.name.to_owned());
+                schema_steps.push(PlannedStep {
+                    action: Action::AddColumn {
+                        column: column.name.to_owned(),
+                    },
+                    sql: add_column_sql(spec.table, column),
+                });
+            }
+        } else {
+            schema_steps.push(PlannedStep {
+                action: Action::CreateTable,
+                sql: spec.create_statement(),
+            });
+        }
+        let indexes = missing_indexes(conn, spec)?;
+
+        let Some(legacy_name) = legacy_name else {
+            schema_steps.extend(indexes);
+            return Ok(TablePlan {
+                plan: Plan {
+                    table: spec.table.to_owned(),
+                    steps: schema_steps,
+                },
+                table_existed,
+                columns_added,
+                legacy: None,
+            });
+        };
+
+        let legacy_columns = schema::columns(conn, legacy_name).map_err(&inspect)?;
+        let link = Link::new(spec, legacy_name, &legacy_columns)?;
+        let previous = if table_existed {
+            ledger::read(conn, spec.table)
+                .map_err(&inspect)?
+                .filter(|e| e.legacy_table.eq_ignore_ascii_case(legacy_name))
+        } else {
+            None
+        };
+
+        // The capture: what is installed, and whether rows may have gone uncaptured.
+        let triggers = link.triggers();
+        let stored = triggers
+            .iter()
+            .map(|t| schema::trigger(conn, &t.name))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(&inspect)?;
+        let found = if !table_existed {
+            Found::Absent
+        } else {
+            found(&triggers, &stored, legacy_name, previous.as_ref())
+        };
+        let mut transfers_indexes = false;
+        let copy_path = if !table_existed {
+            let (path, with_indexes) = first_copy_path(conn, spec, &legacy_columns)?;
+            transfers_indexes = with_indexes;
+            Some(path)
+        } else if matches!(found, Found::Altered | Found::Absent) {
+            Some(CopyPath::Reconcile)
+        } else {
+            None
+        };
+        let install = fate == LegacyFate::Keep && found != Found::Intact;
+        if install {
+            let key = legacy_columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(&link.key_source));
+            let unique = key.is_some_and(|c| !c.generated)
+                && schema::is_unique(conn, legacy_name, &link.key_source, &legacy_columns)
+                    .map_err(&inspect)?;
+            if !unique {
+                return Err(Error::LegacyKeyNotUnique {
+                    table: spec.table.to_owned(),
+                    legacy_table: legacy_name.to_owned(),
+                    column: link.key_source.clone(),
+                });
+            }
+        }
+        if fate == LegacyFate::Drop {
+            refuse_drop_while_used(conn, legacy_name)?;
+        }
+
+        // The conflict log: settled before any copy, which then copies only the rest.
+        let log_exists = table_is(conn, CONFLICTS_TABLE)? && table_is(conn, REPLACED_KEYS_TABLE)?;
+        let logged = if log_exists {
+            conflicts::read(conn, &link).map_err(sqlite_error(spec.table, Step::Settle))?
+        } else {
+            Vec::new()
+        };
+        let mut steps = Vec::new();
+        let mut settled_keys = Vec::new();
+        if !table_existed {
+            // A new table: whatever was logged about an earlier one is over.
+            if !logged.is_empty() {
+                steps.push(PlannedStep {
+                    action: Action::ForgetConflicts {
+                        entries: logged.len() as u64,
+                    },
+                    sql: format!(
+                        "DELETE FROM main.{CONFLICTS_TABLE} WHERE table_name = {}",
+                        literal(spec.table)
+                    ),
+                });
+            }
+        } else {
+            settled_keys = settle(conn, &link, &logged, on_conflict, &mut steps)?;
+        }
+
+        if let Some(path) = copy_path {
+            let rows = match counting {
+                Counting::Skip => 0,
+                Counting::Count => count_copy(conn, &link, path).map_err(&inspect)?,
+            };
+            let copy = PlannedStep {
+                action: Action::Copy { rows, path },
+                sql: copy_sql(spec, &link, path),
+            };
+            // A fresh table gets its indexes after the copy (one sort each instead of an
+            // update per row), unless the transfer copies them along from the legacy
+            // table's own; an existing table already has them.
+            if table_existed || transfers_indexes {
+                schema_steps.extend(indexes);
+                schema_steps.push(copy);
+            } else {
+                schema_steps.push(copy);
+                schema_steps.extend(indexes);
+            }
+        } else {
+            schema_steps.extend(indexes);
+        }
+
+        let mut capture_steps = Vec::new();
+        if install {
+            for (trigger, stored) in triggers.iter().zip(&stored) {
+                if stored.is_some() {
+                    capture_steps.push(PlannedStep {
+                        action: Action::RemoveCapture {
+                            trigger: trigger.name.clone(),
+                        },
+                        sql: trigger.drop_statement(),
+                    });
+                }
+            }
+            for trigger in &triggers {
+                capture_steps.push(PlannedStep {
+                    action: Action::InstallCapture {
+                        trigger: trigger.name.clone(),
+                    },
+                    sql: trigger.create_statement(),
+                });
+            }
+        }
+        if fate == LegacyFate::Drop {
+            capture_steps.push(PlannedStep {
+                action: Action::DropLegacy,
+                sql: format!("DROP TABLE {}", main(legacy_name)),
+            });
+        }
+
+        let mut bookkeeping = Vec::new();
+        if install && !log_exists {
+            for (table, sql) in [
+                (CONFLICTS_TABLE, CREATE_CONFLICTS_SQL),
+                (REPLACED_KEYS_TABLE, CREATE_REPLACED_KEYS_SQL),
+            ] {
+                if !table_is(conn, table)? {
+                    bookkeeping.push(PlannedStep {
+                        action: Action::CreateConflictLog,
+                        sql: sql.to_owned(),
+                    });
+                }
+            }
+        }
+        let changes = !schema_steps.is_empty() || !steps.is_empty() || !capture_steps.is_empty();
+        let record = changes || previous.is_none();
+        if record && !table_is(conn, LEDGER_TABLE)? {
+            bookkeeping.insert(
+                0,
+                PlannedStep {
+                    action: Action::CreateLedger,
+                    sql: CREATE_LEDGER_SQL.to_owned(),
+                },
+            );
+        }
+
+        let capture = match (fate, found) {
+            (LegacyFate::Drop, _) if found != Found::Absent => Some(CaptureStatus::Removed),
+            (LegacyFate::Drop, _) => None,
+            (_, Found::Intact) => Some(CaptureStatus::Active),
+            (LegacyFate::DroppedLater, Found::Outdated) => Some(CaptureStatus::Active),
+            (LegacyFate::DroppedLater, _) => None,
+            (LegacyFate::Keep, Found::Outdated) => Some(CaptureStatus::Updated),
+            (LegacyFate::Keep, Found::Altered) => Some(CaptureStatus::Restored),
+            (LegacyFate::Keep, Found::Absent) => Some(CaptureStatus::Installed),
+        };
+        let capture_checksum = match capture {
+            Some(CaptureStatus::Removed) | None => None,
+            Some(_) if install => Some(capture::fingerprint(
+                triggers.iter().map(|t| t.sql.as_str()),
+            )),
+            Some(_) => previous.as_ref().and_then(|p| p.capture.clone()),
+        };
+
+        let mut all = bookkeeping;
+        // Settling writes the table's rows, so it comes after the table is there.
+        let split = schema_steps
+            .iter()
+            .position(|s| matches!(s.action, Action::Copy { .. }))
+            .unwrap_or(schema_steps.len());
+        let mut schema_steps = schema_steps.into_iter();
+        all.extend(schema_steps.by_ref().take(split));
+        all.extend(steps);
+        all.extend(schema_steps);
+        all.extend(capture_steps);
+        if record {
+            all.push(PlannedStep {
+                action: Action::RecordLedger,
+                sql: ledger::RECORD_SQL.to_owned(),
+            });
+        }
+        let legacy_affinity = legacy_columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(&link.key_source))
+            .map(|c| schema::affinity(&c.declared_type));
+        let keys_may_merge = legacy_affinity != Some(table_affinity(link.key.sql_type));
+        Ok(TablePlan {
+            plan: Plan {
+                table: spec.table.to_owned(),
+                steps: all,
+            },
+            table_existed,
+            columns_added,
+            legacy: Some(LegacyPlan {
+                link,
+                capture,
+                capture_checksum,
+                conflicts: settled_keys,
+                previous: previous.unwrap_or_default(),
+                keys_may_merge,
+            }),
+        })
+    }
+}
+
+fn table_affinity(sql_type: SqlType) -> schema::Affinity {
+    match sql_type {
+        SqlType::Text => schema::Affinity::Text,
+        SqlType::Integer => schema::Affinity::Integer,
+        SqlType::Real => schema::Affinity::Real,
+        SqlType::Blob => schema::Affinity::Blob,
+    }
+}
+
+/// Compares the capture triggers on the legacy table with the ones this struct installs,
+/// and with the ledger's record of the ones last installed.
+fn found(
+    triggers: &[Trigger],
+    stored: &[Option<schema::StoredTrigger>],
+    legacy: &str,
+    previous: Option<&ledger::Entry>,
+) -> Found {
+    let on_legacy: Option<Vec<&str>> = stored
+        .iter()
+        .map(|s| {
+            s.as_ref()
+                .filter(|s| s.table.eq_ignore_ascii_case(legacy))
+                .map(|s| s.sql.as_str())
+        })
+        .collect();
+    let recorded = previous.and_then(|p| p.capture.as_deref());
+    match on_legacy {
+        Some(sqls) if sqls.iter().zip(triggers).all(|(s, t)| *s == t.sql) => Found::Intact,
+        Some(sqls) if recorded == Some(capture::fingerprint(sqls.iter().copied()).as_str()) => {
+            Found::Outdated
+        }
+        _ if recorded.is_some() => Found::Altered,
+        _ => Found::Absent,
+    }
+}
+
+/// Dropping the legacy table must not cascade into other tables' rows (foreign keys) or
+/// break views and triggers that use it.
+fn refuse_drop_while_used(conn: &Connection, legacy: &str) -> Result<()> {
+    let inspect = sqlite_error(legacy, Step::Inspect);
+    let referencing = schema::referencing_tables(conn, legacy).map_err(&inspect)?;
+    if !referencing.is_empty() {
+        return Err(Error::ReferencedByForeignKeys {
+            legacy_table: legacy.to_owned(),
+            tables: referencing,
+        });
+    }
+    let using = schema::objects_using(conn, legacy).map_err(&inspect)?;
+    if !using.is_empty() {
+        return Err(Error::LegacyTableInUse {
+            legacy_table: legacy.to_owned(),
+            objects: using,
+        });
+    }
+    Ok(())
+}
+
+/// Plans the settlement of a table's logged conflicts, in order, and returns the keys of
+/// the conflicts it settles. A logged row that would be written but cannot be held is
+/// [`Error::RejectedRows`]; a conflict under [`OnConflict::Fail`] is [`Error::Conflicts`].
+fn settle(
+    conn: &Connection,
+    link: &Link,
+    logged: &[Logged],
+    on_conflict: OnConflict,
+    steps: &mut Vec<PlannedStep>,
+) -> Result<Vec<String>> {
+    let unwritable: Vec<_> = logged
+        .iter()
+        .filter(|e| e.written(on_conflict) && !e.complete)
+        .map(|e| e.value.clone())
+        .collect();
+    if !unwritable.is_empty() {
+        let nulls = crate::verify::nulls_of(conn, link, &unwritable)
+            .map_err(sqlite_error(link.table, Step::Settle))?;
+        return Err(crate::verify::rejected(link, nulls));
+    }
+    let pending: Vec<&Logged> = logged.iter().filter(|e| e.pending_conflict()).collect();
+    if on_conflict == OnConflict::Fail && !pending.is_empty() {
+        return Err(Error::Conflicts {
+            table: link.table.to_owned(),
+            legacy_table: link.legacy.to_owned(),
+            count: pending.len() as u64,
+            sample_keys: pending.iter().take(5).map(|e| e.key.clone()).collect(),
+        });
+    }
+    let count = |keep: &dyn Fn(&Logged) -> bool| logged.iter().filter(|e| keep(e)).count() as u64;
+    let live = |e: &Logged| e.settled != Settled::TookLegacy;
+    let gone = count(&|e| e.state == State::Gone);
+    let free = count(&|e| e.state == State::Free && live(e));
+    let rejected = count(&|e| {
+        e.state == State::Differs && e.reason == Reason::Rejected && e.settled == Settled::Pending
+    });
+    let same = count(&|e| e.state == State::Same && live(e)) + free + rejected;
+    let sql = Settlement::new(link);
+    let mut push = |n: u64, action: Action, sql: String| {
+        if n > 0 {
+            steps.push(PlannedStep { action, sql });
+        }
+    };
+    push(
+        gone,
+        Action::ForgetConflicts { entries: gone },
+        sql.forget_gone,
+    );
+    push(free, Action::CopyConflictRows { rows: free }, sql.copy_free);
+    push(
+        rejected,
+        Action::ApplyRejectedRows { rows: rejected },
+        sql.apply_rejected,
+    );
+    push(
+        same,
+        Action::ForgetConflicts { entries: same },
+        sql.forget_same,
+    );
+    let n = pending.len() as u64;
+    if on_conflict == OnConflict::TakeLegacy {
+        push(n, Action::TakeLegacyRows { rows: n }, sql.take_legacy);
+    }
+    let mark = match on_conflict {
+        OnConflict::TakeLegacy => sql.mark_took,
+        _ => sql.mark_kept,
+    };
+    push(
+        n,
+        Action::SettleConflicts {
+            conflicts: n,
+            on_conflict,
+        },
+        mark,
+    );
+    Ok(pending.iter().map(|e| e.key.clone()).collect())
+}
+
+/// Whether `name` is a table; a view or an index under that name is an error.
+fn table_exists(conn: &Connection, name: &str) -> Result<bool> {
+    match schema::kind(conn, name).map_err(sqlite_error(name, Step::Inspect))? {
+        None => Ok(false),
+        Some(kind) if kind == "table" => Ok(true),
+        Some(kind) => Err(Error::NotATable {
+            name: name.to_owned(),
+            kind,
+        }),
+    }
+}
+
+/// Whether a table of wrkflw's own is there.
+fn table_is(conn: &Connection, name: &str) -> Result<bool> {
+    Ok(schema::kind(conn, name)
+        .map_err(sqlite_error(name, Step::Inspect))?
+        .as_deref()
+        == Some("table"))
+}
+
+/// Compares the existing table with the struct. Returns the columns to add (new in the
+/// struct, nullable or with a default); any other difference is a [`Error::SchemaDrift`].
+fn drift<'s>(
+    conn: &Connection,
+    spec: &'s TableSpec,
+    existing: &[TableColumn],
+) -> Result<Vec<&'s Column>> {
+    let mut differences = Vec::new();
+    let mut added = Vec::new();
+    for column in spec.columns {
+        let Some(found) = existing
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(column.name))
+        else {
+            if column.primary_key {
+                differences.push(format!(
+                    "primary key `{}` is not in the table; a key cannot be added to a table",
+                    column.name
+                ));
+            } else if column.nullable || column.default.is_some() {
+                added.push(column);
+            } else {
+                differences.push(format!(
+                    "column `{}` is new, NOT NULL and has no default, so the rows already in the table would have no value for it; make it `Option<_>` or give it a `default`",
+                    column.name
+                ));
+            }
+            continue;
+        };
+        let declared = found.declared_type.to_ascii_uppercase();
+        if declared != column.sql_type.as_str() {
+            differences.push(format!(
+                "column `{}` is {} in the table but {} in the struct",
+                column.name,
+                if declared.is_empty() {
+                    "untyped"
+                } else {
+                    &declared
+                },
+                column.sql_type
+            ));
+        }
+        if found.generated {
+            differences.push(format!(
+                "column `{}` is generated in the table but a stored column in the struct",
+                column.name
+            ));
+        }
+        // Keys and values compare by the column's collation: another one would make the
+        // table hold `'A'` and `'a'` as one key, or find a row the legacy table holds apart.
+        let collation = schema::collation(conn, spec.table, &found.name)
+            .map_err(sqlite_error(spec.table, Step::Inspect))?;
+        if !collation.eq_ignore_ascii_case("BINARY") {
+            differences.push(format!(
+                "column `{}` compares with COLLATE {collation} in the table but BINARY in the struct",
+                column.name
+            ));
+        }
+        if found.primary_key != column.primary_key {
+            differences.push(format!(
+                "column `{}` is {} in the table but {} in the struct",
+                column.name,
+                key_word(found.primary_key),
+                key_word(column.primary_key)
+            ));
+        }
+        // The original library declared its keys without NOT NULL; wrkflw refuses NULL keys
+        // when it copies, so such a key is not drift.
+        let tolerated = column.primary_key && found.primary_key && !found.not_null;
+        if found.not_null == column.nullable && !tolerated {
+            differences.push(format!(
+                "column `{}` is {} in the table but {} in the struct",
+                column.name,
+                null_word(found.not_null),
+                null_word(!column.nullable)
+            ));
+        }
+        let table_default = found.default.as_deref().map(normalized_default);
+        let struct_default = column.default.map(normalized_default);
+        if table_default != struct_default {
+            differences.push(format!(
+                "column `{}` has DEFAULT {} in the table but {} in the struct",
+                column.name,
+                table_default.unwrap_or("(none)"),
+                struct_default.unwrap_or("(none)")
+            ));
+        }
+    }
+    for found in existing {
+        if !spec
+            .columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(&found.name))
+        {
+            differences.push(format!(
+                "column `{}` is in the table but not in the struct",
+                found.name
+            ));
+        }
+    }
+    if differences.is_empty() {
+        Ok(added)
+    } else {
+        Err(Error::SchemaDrift {
+            table: spec.table.to_owned(),
+            differences,
+        })
+    }
+}
+
+fn key_word(primary_key: bool) -> &'static str {
+    if primary_key {
+        "the primary key"
+    } else {
+        "not the primary key"
+    }
+}
+
+fn null_word(not_null: bool) -> &'static str {
+    if not_null {
+        "NOT NULL"
+    } else {
+        "nullable"
+    }
+}
+
+/// `ALTER TABLE ... ADD COLUMN` for a column the struct gained.
+fn add_column_sql(table: &str, column: &Column) -> String {
+    let mut sql = format!(
+        "ALTER TABLE {} ADD COLUMN {} {}",
+        main(table),
+        quoted(column.name),
+        column.sql_type
+    );
+    if !column.nullable {
+        sql.push_str(" NOT NULL");
+    }
+    if let Some(default) = column.default {
+        sql.push_str(&format!(" DEFAULT ({default})"));
+    }
+    sql
+}
+
+/// The index statements still to run. An index name taken by another table is an error:
+/// index names are global in SQLite, and `IF NOT EXISTS` would silently keep the other one.
+fn missing_indexes(conn: &Connection, spec: &TableSpec) -> Result<Vec<PlannedStep>> {
+    let mut steps = Vec::new();
+    for (column, sql) in spec.indexes() {
+        let index = index_name(spec.table, column.name);
+        match schema::index_owner(conn, &index).map_err(sqlite_error(spec.table, Step::Inspect))? {
+            Some(owner) if owner.eq_ignore_ascii_case(spec.table) => {}
+            Some(owner) => {
+                return Err(Error::IndexNameTaken {
+                    index,
+                    table: spec.table.to_owned(),
+                    owner,
+                })
+            }
+            None => steps.push(PlannedStep {
+                action: Action::CreateIndex { index },
+                sql: spec.index_statement(sql),
+            }),
+        }
+    }
+    Ok(steps)
+}
+
+/// The copy statement of each path.
+fn copy_sql(spec: &TableSpec, link: &Link, path: CopyPath) -> String {
+    // An INTEGER PRIMARY KEY would number a NULL key instead of refusing it: such rows are
+    // left out, and the check after the copy reports them.
+    let key = format!("l.{}", quoted(&link.key_source));
+    let not_null_key = spec.key_is_rowid().then(|| format!("{key} IS NOT NULL"));
+    match path {
+        CopyPath::Transfer => format!(
+            "INSERT INTO {} SELECT * FROM {}",
+            main(spec.table),
+            main(link.legacy)
+        ),
+        CopyPath::BulkInsert => link.insert_select(not_null_key.as_deref()),
+        CopyPath::Reconcile => {
+            let mut filter = link.not_in_table("l");
+            if let Some(not_null) = not_null_key {
+                filter = format!("{not_null} AND {filter}");
+            }
+            link.insert_select(Some(&filter))
+        }
+    }
+}
+
+/// The legacy rows a copy will insert: all of them into a fresh table, those whose key is
+/// missing on a reconcile.
+fn count_copy(conn: &Connection, link: &Link, path: CopyPath) -> rusqlite::Result<u64> {
+    let filter = match path {
+        CopyPath::Reconcile => link.not_in_table("l"),
+        CopyPath::Transfer | CopyPath::BulkInsert => "true".to_owned(),
+    };
+    conn.query_row(
+        &format!(
+            "SELECT count(*) FROM {} AS l WHERE {filter}",
+            main(link.legacy)
+        ),
+        [],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
+}
+
+/// The path of a first copy into a fresh table, and whether the transfer copies the
+/// indexes along (then they are created before the copy).
+fn first_copy_path(
+    conn: &Connection,
+    spec: &TableSpec,
+    legacy_columns: &[TableColumn],
+) -> Result<(CopyPath, bool)> {
+    if transfer_applies(conn, spec, legacy_columns, Indexes::Included)? {
+        Ok((CopyPath::Transfer, spec.columns.iter().any(|c| c.indexed)))
+    } else if transfer_applies(conn, spec, legacy_columns, Indexes::After)? {
+        Ok((CopyPath::Transfer, false))
+    } else {
+        Ok((CopyPath::BulkInsert, false))
+    }
+}
+
+/// Whether the transfer probe has the table's indexes: SQLite transfers index entries too
+/// when every index of the new table has a compatible one on the legacy table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Indexes {
+    Included,
+    After,
+}
+
+/// Whether SQLite would copy the legacy table into the new one by its transfer optimization.
+/// `SELECT *` pairs columns by position, so the legacy columns must be exactly the ones the
+/// struct reads, in order; then SQLite's own checks decide (types, NOT NULL, defaults,
+/// collations, constraints), read off the `EXPLAIN` of the statement in a scratch in-memory
+/// database holding both tables' definitions. The scratch database keeps the user's
+/// connection untouched, so planning works on read-only and `query_only` connections.
+fn transfer_applies(
+    conn: &Connection,
+    spec: &TableSpec,
+    legacy_columns: &[TableColumn],
+    indexes: Indexes,
+) -> Result<bool> {
+    let legacy = spec.legacy.unwrap_or_default();
+    let same_columns = legacy_columns.len() == spec.columns.len()
+        && legacy_columns
+            .iter()
+            .zip(spec.columns)
+            .all(|(l, c)| l.name.eq_ignore_ascii_case(c.legacy_name()) && !l.generated);
+    if !same_columns {
+        return Ok(false);
+    }
+    let (Some(create_legacy), legacy_indexes) =
+        schema::definitions(conn, legacy).map_err(sqlite_error(spec.table, Step::Inspect))?
+    else {
+        return Ok(false);
+    };
+    let probe = || -> rusqlite::Result<bool> {
+        let scratch = Connection::open_in_memory()?;
+        scratch.execute_batch(&create_legacy)?;
+        scratch.execute_batch(spec.create_sql)?;
+        if indexes == Indexes::Included {
+            for sql in legacy_indexes
+                .iter()
+                .map(String::as_str)
+                .chain(spec.index_sql.iter().copied())
+            {
+                scratch.execute_batch(sql)?;
+            }
+        }
+        let mut explain = scratch.prepare(&format!(
+            "EXPLAIN INSERT INTO {} SELECT * FROM {}",
+            main(spec.table),
+            main(legacy)
+        ))?;
+        let opcodes = explain.query_map([], |row| row.get::<_, String>(1))?;
+        let mut transfers = false;
+        for opcode in opcodes {
+            // Only the transfer path copies whole records: RowCell in current SQLite,
+            // RowData in older versions.
+            transfers |= matches!(opcode?.as_str(), "RowCell" | "RowData");
+        }
+        Ok(transfers)
+    };
+    // A legacy definition the scratch database cannot take (a collation or function the
+    // application registered) only means no transfer.
+    Ok(probe().unwrap_or(false))
+}

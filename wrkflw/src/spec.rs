@@ -1,0 +1,105 @@
+//! A table's constants, taken out of the generic `T` so that the migration code is compiled
+//! once, not once per table, and the statements the runtime derives from them.
+
+use crate::{Column, SqlType, Table};
+
+#[derive(Debug, Clone)]
+pub(crate) struct TableSpec {
+    pub(crate) table: &'static str,
+    pub(crate) legacy: Option<&'static str>,
+    pub(crate) create_sql: &'static str,
+    pub(crate) index_sql: &'static [&'static str],
+    pub(crate) columns: &'static [Column],
+}
+
+/// How `#[wrkflw_table]` begins the statements it generates.
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS ";
+const CREATE_INDEX: &str = "CREATE INDEX IF NOT EXISTS ";
+
+impl TableSpec {
+    pub(crate) fn of<T: Table>() -> TableSpec {
+        TableSpec {
+            table: T::TABLE_NAME,
+            legacy: T::LEGACY_TABLE_NAME,
+            create_sql: T::CREATE_SQL,
+            index_sql: T::INDEX_SQL,
+            columns: T::COLUMNS,
+        }
+    }
+
+    pub(crate) fn primary_key(&self) -> Option<&'static Column> {
+        self.columns.iter().find(|c| c.primary_key)
+    }
+
+    /// Whether the key is an `INTEGER PRIMARY KEY`: SQLite's rowid under another name, which
+    /// turns an inserted NULL into a new number instead of refusing it.
+    pub(crate) fn key_is_rowid(&self) -> bool {
+        self.primary_key()
+            .is_some_and(|key| key.sql_type == SqlType::Integer)
+    }
+
+    /// `CREATE_SQL` as the runtime runs it, on a table it has checked is not there yet:
+    /// `CREATE TABLE main.{table} (...)`. SQLite stores it without `main.`, as the constant
+    /// reads without `IF NOT EXISTS`.
+    pub(crate) fn create_statement(&self) -> String {
+        in_main(self.create_sql, CREATE_TABLE, "CREATE TABLE ")
+    }
+
+    /// The `INDEX_SQL` statement of `column`'s index, as the runtime runs it:
+    /// `CREATE INDEX main.idx_... ON {table} (...)`. SQLite looks the table up in the
+    /// index's schema.
+    pub(crate) fn index_statement(&self, sql: &str) -> String {
+        in_main(sql, CREATE_INDEX, "CREATE INDEX ")
+    }
+
+    /// The indexed columns with their `INDEX_SQL` statements, in field order.
+    pub(crate) fn indexes(&self) -> impl Iterator<Item = (&'static Column, &'static str)> + '_ {
+        self.columns
+            .iter()
+            .filter(|c| c.indexed)
+            .zip(self.index_sql.iter().copied())
+    }
+}
+
+/// `head name rest` → `create main.name rest`, for the statements `#[wrkflw_table]` writes.
+fn in_main(sql: &str, head: &str, create: &str) -> String {
+    match sql.strip_prefix(head) {
+        Some(rest) => format!("{create}main.{rest}"),
+        // Not the generated shape (a hand-written `Table` impl): run it as it is.
+        None => sql.to_owned(),
+    }
+}
+
+/// `idx_{table}_{column}`, the rule `#[wrkflw_table]` names indexes by.
+pub(crate) fn index_name(table: &str, column: &str) -> String {
+    format!("idx_{table}_{column}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_main;
+
+    #[test]
+    fn generated_statements_are_pointed_at_main() {
+        assert_eq!(
+            in_main(
+                "CREATE TABLE IF NOT EXISTS runs (\n  id TEXT\n)",
+                super::CREATE_TABLE,
+                "CREATE TABLE "
+            ),
+            "CREATE TABLE main.runs (\n  id TEXT\n)"
+        );
+        assert_eq!(
+            in_main(
+                "CREATE INDEX IF NOT EXISTS idx_runs_a ON runs (a)",
+                super::CREATE_INDEX,
+                "CREATE INDEX "
+            ),
+            "CREATE INDEX main.idx_runs_a ON runs (a)"
+        );
+        assert_eq!(
+            in_main("CREATE TABLE x (a)", super::CREATE_TABLE, "CREATE TABLE "),
+            "CREATE TABLE x (a)"
+        );
+    }
+}
