@@ -13,6 +13,9 @@
 //! Rows never pass through Rust in a migration, so the 1,000,000-row cases run in plain release
 //! code here rather than under criterion, which would repeat them dozens of times; the
 //! micro-benchmarks in `benches/migrate.rs` use criterion.
+//!
+//! What the change capture costs the writes of an old deployment that still writes the kept
+//! legacy table is measured in `old_deployment.rs`, on the same legacy files.
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -22,6 +25,7 @@ use std::time::{Duration, Instant};
 use wrkflw::rusqlite::Connection;
 use wrkflw::{CopyPath, LegacyTable, Table};
 
+mod old_deployment;
 #[path = "../../wrkflw/examples/seed/mod.rs"]
 mod seed;
 
@@ -69,6 +73,14 @@ fn main() -> Outcome {
         );
         for journal in [Journal::Rollback, Journal::Wal] {
             migrations(
+                &mut table,
+                &dir,
+                &legacy,
+                rows,
+                journal,
+                options.rounds(rows),
+            )?;
+            old_deployment::old_deployment_writes(
                 &mut table,
                 &dir,
                 &legacy,

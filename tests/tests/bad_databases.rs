@@ -128,3 +128,44 @@ fn a_disk_that_fills_up_in_the_middle_of_the_copy() {
     assert_eq!(integrity(&conn), "ok");
     assert!(!exists(&conn, "wrkflw_workflow_runs"));
 }
+
+/// Item 12: with `journal_mode=OFF` SQLite cannot roll a failed copy back (the file would be
+/// left half-written while the error says nothing changed): refused before any write.
+#[test]
+fn a_journal_mode_that_cannot_roll_back_is_refused_before_anything_is_written() {
+    let db = DbFile::legacy(200);
+    // A row the new table rejects makes the copy fail part-way.
+    db.open()
+        .execute(
+            "UPDATE workflow_runs SET run_id = NULL WHERE rowid = 150",
+            [],
+        )
+        .unwrap();
+    let bytes = db.bytes();
+    let mut conn = db.open();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = OFF", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "off");
+    for legacy in [LegacyTable::Keep, LegacyTable::Drop] {
+        let error = WorkflowRun::migrate(&mut conn, legacy).unwrap_err();
+        assert!(
+            matches!(&error, Error::JournalOff { table } if table == "wrkflw_workflow_runs"),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains("PRAGMA journal_mode = DELETE"),
+            "{error}"
+        );
+        assert!(matches!(
+            WorkflowRun::plan(&conn, legacy),
+            Err(Error::JournalOff { .. })
+        ));
+    }
+    drop(conn);
+    assert_eq!(db.bytes(), bytes, "not a byte written, the size unchanged");
+    // With a journal the same file fails cleanly, and names the row.
+    let error = WorkflowRun::migrate(&mut db.open(), LegacyTable::Keep).unwrap_err();
+    assert!(matches!(error, Error::RejectedRows { .. }), "{error:?}");
+    assert_eq!(db.bytes(), bytes);
+}

@@ -153,3 +153,41 @@ fn nullability_and_default_changes_are_drift_too() {
         ]
     );
 }
+
+/// Item 6: a prebuilt new table whose key compares without case holds `'A'` and `'a'` as one
+/// key, so a copy would skip one of two legacy rows: drift, before anything is copied.
+#[test]
+fn a_prebuilt_table_whose_key_collates_otherwise_is_drift_before_any_copy() {
+    let db = DbFile::new();
+    let mut conn = db.open();
+    conn.execute_batch(
+        "CREATE TABLE workflow_runs (run_id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, status TEXT NOT NULL);
+         INSERT INTO workflow_runs VALUES ('A', 'w', 'done'), ('a', 'w', 'done');
+         CREATE TABLE wrkflw_runs (run_id TEXT NOT NULL PRIMARY KEY COLLATE NOCASE, workflow_id TEXT NOT NULL, status TEXT NOT NULL);",
+    )
+    .unwrap();
+    drop(conn);
+    let bytes = db.bytes();
+    let mut conn = db.open();
+    let error = Run::migrate(&mut conn, LegacyTable::Drop).unwrap_err();
+    match &error {
+        Error::SchemaDrift { table, differences } => {
+            assert_eq!(table, "wrkflw_runs");
+            assert_eq!(
+                differences,
+                &["column `run_id` compares with COLLATE NOCASE in the table but BINARY in the struct"]
+            );
+        }
+        other => panic!("expected SchemaDrift, got {other:?}"),
+    }
+    drop(conn);
+    assert_eq!(db.bytes(), bytes);
+}
+
+#[wrkflw_table(rename_from = "workflow_runs", name = "runs")]
+struct Run {
+    #[wrkflw(primary_key)]
+    run_id: String,
+    workflow_id: String,
+    status: String,
+}

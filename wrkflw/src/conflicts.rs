@@ -75,8 +75,13 @@ pub(crate) enum State {
     Differs,
 }
 
-/// Every entry of `link`'s table in the conflict log (which must exist).
-pub(crate) fn read(conn: &Connection, link: &Link) -> rusqlite::Result<Vec<Logged>> {
+/// Every entry of `link`'s table in the conflict log (which must exist), comparing the
+/// columns for which `present` is true (those the table has now).
+pub(crate) fn read(
+    conn: &Connection,
+    link: &Link,
+    present: impl Fn(&str) -> bool,
+) -> rusqlite::Result<Vec<Logged>> {
     let legacy = main(link.legacy);
     let table = main(link.table);
     let key = quoted(&link.key_source);
@@ -100,7 +105,7 @@ pub(crate) fn read(conn: &Connection, link: &Link) -> rusqlite::Result<Vec<Logge
   c.legacy_key
 FROM main.{CONFLICTS_TABLE} AS c WHERE c.table_name = ?1",
         free = row_of(""),
-        same = row_of(&format!(" AND {}", link.equal("n", "l"))),
+        same = row_of(&format!(" AND {}", link.equal_among("n", "l", present))),
         complete = link.complete("l"),
     );
     let mut stmt = conn.prepare(&sql)?;

@@ -102,11 +102,23 @@ impl Link {
     /// value compared as the table stores it (the column's affinity applies) and byte for
     /// byte (the table's columns compare with BINARY; drift checks that).
     pub(crate) fn equal(&self, n: &str, l: &str) -> String {
-        self.pairs
+        self.equal_among(n, l, |_| true)
+    }
+
+    /// [`Link::equal`] over the columns the table has now, for planning before columns the
+    /// struct gained are added.
+    pub(crate) fn equal_among(&self, n: &str, l: &str, present: impl Fn(&str) -> bool) -> String {
+        let checks: Vec<String> = self
+            .pairs
             .iter()
+            .filter(|(c, _)| present(c.name))
             .map(|(c, s)| format!("{n}.{} IS {l}.{}", quoted(c.name), quoted(s)))
-            .collect::<Vec<_>>()
-            .join(" AND ")
+            .collect();
+        if checks.is_empty() {
+            "1".to_owned()
+        } else {
+            checks.join(" AND ")
+        }
     }
 
     /// `n.key = l.key_source`: a table row and a legacy row under one key, compared as the

@@ -304,6 +304,7 @@ impl Migration<'_, '_> {
                 | Action::InstallCapture { .. } => self.execute(&step.sql, Step::Capture)?,
                 Action::CreateTable => self.execute(&step.sql, Step::CreateTable)?,
                 Action::AddColumn { column } => self.add_column(&step.sql, column)?,
+                Action::FillColumn { .. } => self.execute(&step.sql, Step::AddColumn)?,
                 Action::CreateIndex { index } => self.create_index(&step.sql, index)?,
                 Action::Copy { path, .. } => {
                     let copied = self.copy(&step.sql, legacy(), *path)?;
@@ -315,6 +316,7 @@ impl Migration<'_, '_> {
                     report.rows_copied += self.settle(&step.sql)?;
                 }
                 Action::ForgetConflicts { .. }
+                | Action::ClearReplacedKeys { .. }
                 | Action::ApplyRejectedRows { .. }
                 | Action::TakeLegacyRows { .. }
                 | Action::SettleConflicts { .. } => {
@@ -329,7 +331,8 @@ impl Migration<'_, '_> {
             let settling = |action: &Action| {
                 matches!(
                     action,
-                    Action::CopyConflictRows { .. }
+                    Action::ForgetConflicts { .. }
+                        | Action::CopyConflictRows { .. }
                         | Action::ApplyRejectedRows { .. }
                         | Action::TakeLegacyRows { .. }
                         | Action::SettleConflicts { .. }
@@ -470,7 +473,8 @@ impl Migration<'_, '_> {
     /// After a settlement, nothing may be left pending: every logged row was copied or
     /// applied (and now matches), or settled under the policy.
     fn verify_settled(&self, legacy: &LegacyPlan) -> Result<()> {
-        let logged = conflicts::read(self.tx, &legacy.link).map_err(self.fail(Step::Verify))?;
+        let logged =
+            conflicts::read(self.tx, &legacy.link, |_| true).map_err(self.fail(Step::Verify))?;
         let left: Vec<String> = logged
             .iter()
             .filter(|e| e.settled == Settled::Pending)

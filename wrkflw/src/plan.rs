@@ -52,6 +52,12 @@ pub enum Action {
         /// The new column.
         column: String,
     },
+    /// Fill a column just added from the legacy column that feeds it, for the rows already
+    /// in the table.
+    FillColumn {
+        /// The column.
+        column: String,
+    },
     /// Create an index that does not exist yet.
     CreateIndex {
         /// The index.
@@ -81,6 +87,11 @@ pub enum Action {
     ForgetConflicts {
         /// How many entries.
         entries: u64,
+    },
+    /// Clear marks of keys being replaced that an `INSERT OR IGNORE` left behind.
+    ClearReplacedKeys {
+        /// How many marks.
+        keys: u64,
     },
     /// Copy logged legacy rows whose key the table no longer holds.
     CopyConflictRows {
@@ -155,6 +166,10 @@ impl fmt::Display for Action {
             }
             Action::CreateTable => f.write_str("create the table"),
             Action::AddColumn { column } => write!(f, "add column {column}, new in the struct"),
+            Action::FillColumn { column } => write!(
+                f,
+                "fill column {column} of the rows already here from the legacy table"
+            ),
             Action::CreateIndex { index } => write!(f, "create index {index}"),
             Action::Copy { rows: n, path } => {
                 write!(f, "copy {n} legacy {} ({path})", rows(*n))
@@ -170,6 +185,11 @@ impl fmt::Display for Action {
                 f,
                 "forget {entries} logged {} that no longer conflict",
                 if *entries == 1 { "key" } else { "keys" }
+            ),
+            Action::ClearReplacedKeys { keys } => write!(
+                f,
+                "clear {keys} stale {} of keys being replaced",
+                if *keys == 1 { "mark" } else { "marks" }
             ),
             Action::CopyConflictRows { rows: n } => write!(
                 f,

@@ -110,8 +110,9 @@ impl TablePlan {
         };
         let mut schema_steps = Vec::new();
         let mut columns_added = Vec::new();
+        let mut existing = Vec::new();
         if table_existed {
-            let existing = schema::columns(conn, spec.table).map_err(&inspect)?;
+            existing = schema::columns(conn, spec.table).map_err(&inspect)?;
             for column in drift(conn, spec, &existing)? {
                 columns_added.push(column.name.to_owned());
                 schema_steps.push(PlannedStep {
@@ -196,19 +197,54 @@ impl TablePlan {
 
         // The conflict log: settled before any copy, which then copies only the rest.
         let log_exists = table_is(conn, CONFLICTS_TABLE)? && table_is(conn, REPLACED_KEYS_TABLE)?;
-        let logged = if log_exists {
-            conflicts::read(conn, &link).map_err(sqlite_error(spec.table, Step::Settle))?
+        // A column the struct gained that the legacy table holds: the rows already here
+        // take their values from it, or those values would be lost with the legacy table.
+        for column in &columns_added {
+            if let Some(sql) = fill_column_sql(&link, column, log_exists) {
+                let at = schema_steps
+                    .iter()
+                    .position(
+                        |s| matches!(&s.action, Action::AddColumn { column: c } if c == column),
+                    )
+                    .map_or(schema_steps.len(), |at| at + 1);
+                schema_steps.insert(
+                    at,
+                    PlannedStep {
+                        action: Action::FillColumn {
+                            column: column.clone(),
+                        },
+                        sql,
+                    },
+                );
+            }
+        }
+        let present = |column: &str| existing.iter().any(|c| c.name.eq_ignore_ascii_case(column));
+        let logged = if log_exists && table_existed {
+            conflicts::read(conn, &link, present).map_err(sqlite_error(spec.table, Step::Settle))?
         } else {
             Vec::new()
+        };
+        let stale_entries = if log_exists && !table_existed {
+            count_entries(conn, CONFLICTS_TABLE, spec.table).map_err(&inspect)?
+        } else {
+            0
+        };
+        // Keys marked as being replaced outlive their statement only when the insert was
+        // skipped (INSERT OR IGNORE): under the write lock no statement is under way, so
+        // every mark is stale.
+        let marks = if log_exists {
+            count_entries(conn, REPLACED_KEYS_TABLE, spec.table).map_err(&inspect)?
+        } else {
+            0
         };
         let mut steps = Vec::new();
         let mut settled_keys = Vec::new();
         if !table_existed {
             // A new table: whatever was logged about an earlier one is over.
-            if !logged.is_empty() {
+            if stale_entries > 0 {
                 steps.push(PlannedStep {
                     action: Action::ForgetConflicts {
-                        entries: logged.len() as u64,
+                        entries: stale_entries,
                     },
                     sql: format!(
                         "DELETE FROM main.{CONFLICTS_TABLE} WHERE table_name = {}",
@@ -218,6 +254,15 @@ impl TablePlan {
             }
         } else {
             settled_keys = settle(conn, &link, &logged, on_conflict, &mut steps)?;
+        }
+        if marks > 0 {
+            steps.push(PlannedStep {
+                action: Action::ClearReplacedKeys { keys: marks },
+                sql: format!(
+                    "DELETE FROM main.{REPLACED_KEYS_TABLE} WHERE table_name = {}",
+                    literal(spec.table)
+                ),
+            });
         }
 
         if let Some(path) = copy_path {
@@ -489,6 +534,42 @@ fn settle(
         mark,
     );
     Ok(pending.iter().map(|e| e.key.clone()).collect())
+}
+
+/// `UPDATE` that fills a column just added from the legacy column feeding it, for every
+/// row whose key the legacy table holds, except keys whose table row is another row (a
+/// conflict kept apart).
+fn fill_column_sql(link: &Link, column: &str, log_exists: bool) -> Option<String> {
+    let (_, source) = link.pairs.iter().find(|(c, _)| c.name == column)?;
+    let row = format!(
+        "FROM {} AS l WHERE {}",
+        main(link.legacy),
+        link.same_key("n", "l")
+    );
+    let mut sql = format!(
+        "UPDATE {} AS n SET {} = (SELECT l.{} {row})\nWHERE EXISTS (SELECT 1 {row})",
+        main(link.table),
+        quoted(column),
+        quoted(source),
+    );
+    if log_exists {
+        sql.push_str(&format!(
+            "\n  AND n.{} NOT IN (SELECT legacy_key FROM main.{CONFLICTS_TABLE}\n    WHERE table_name = {} AND reason = 'key_taken' AND settled IS NOT 'took_legacy')",
+            quoted(link.key.name),
+            literal(link.table)
+        ));
+    }
+    Some(sql)
+}
+
+/// The rows of `table` in one of the capture's bookkeeping tables.
+fn count_entries(conn: &Connection, log: &str, table: &str) -> rusqlite::Result<u64> {
+    conn.query_row(
+        &format!("SELECT count(*) FROM main.{log} WHERE table_name = ?1"),
+        [table],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
 }
 
 /// Whether `name` is a table; a view or an index under that name is an error.

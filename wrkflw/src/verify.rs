@@ -196,7 +196,7 @@ fn colliding_keys(conn: &Connection, link: &Link, filter: &str) -> rusqlite::Res
     let groups = strings(
         conn,
         &format!(
-            "SELECT group_concat(quote(legacy_key), ', ') FROM {SCRATCH}
+            "SELECT group_concat(quote(legacy_key), ', ' ORDER BY legacy_key) FROM {SCRATCH}
              WHERE key IS NOT NULL GROUP BY key HAVING count(*) > 1 LIMIT {SAMPLE}"
         ),
     );
@@ -254,8 +254,8 @@ pub(crate) fn keys_sharing_a_row(conn: &Connection, link: &Link) -> rusqlite::Re
     strings(
         conn,
         &format!(
-            "SELECT group_concat(quote(l.{}), ', ') FROM {} AS l JOIN {} AS n ON {}
-             GROUP BY n.{} HAVING count(*) > 1 LIMIT {SAMPLE}",
+            "SELECT group_concat(quote(l.{0}), ', ' ORDER BY l.{0}) FROM {1} AS l JOIN {2} AS n ON {3}
+             GROUP BY n.{4} HAVING count(*) > 1 LIMIT {SAMPLE}",
             quoted(&link.key_source),
             main(link.legacy),
             main(link.table),

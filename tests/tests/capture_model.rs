@@ -1,0 +1,418 @@
+//! The capture's promises, checked against a model: long random runs of an old deployment
+//! writing the legacy table (inserts with chosen and assigned ids, `INSERT OR REPLACE`,
+//! `INSERT OR IGNORE`, `ON CONFLICT DO UPDATE`, updates, key changes, deletes), the new
+//! application writing the new table, and migrations under each `OnConflict`, on a real
+//! file. After every step both tables and the conflict log must be exactly what the model
+//! says:
+//!
+//! - a key identifies a row on both sides, and the newer write to it wins, whichever side
+//!   wrote it;
+//! - except a key the legacy table did not hold that the table holds already: that is
+//!   another row, logged as a conflict and never written over until settled;
+//! - `migrate` settles conflicts: a freed key takes the legacy row, equal rows end the
+//!   conflict, and the rest follow the policy (or fail the run, changing nothing).
+
+use std::collections::BTreeMap;
+
+use wrkflw::rusqlite::{params, Connection, OptionalExtension};
+use wrkflw::{wrkflw_table, Error, LegacyTable, Migrator, OnConflict};
+use wrkflw_tests::DbFile;
+
+#[wrkflw_table(rename_from = "entries")]
+struct Entry {
+    #[wrkflw(primary_key)]
+    id: i64,
+    name: String,
+    note: Option<String>,
+}
+
+type Row = (String, Option<String>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Conflict {
+    Pending,
+    KeptTable,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Model {
+    legacy: BTreeMap<i64, Row>,
+    table: BTreeMap<i64, Row>,
+    conflicts: BTreeMap<i64, Conflict>,
+}
+
+impl Model {
+    /// The legacy table gained key `k` it did not hold.
+    fn fresh(&mut self, k: i64, row: Row) {
+        self.legacy.insert(k, row.clone());
+        self.conflicts.remove(&k);
+        if self.table.contains_key(&k) {
+            self.conflicts.insert(k, Conflict::Pending);
+        } else {
+            self.table.insert(k, row);
+        }
+    }
+
+    /// The legacy row under `k` was written again.
+    fn rewritten(&mut self, k: i64, row: Row) {
+        self.legacy.insert(k, row.clone());
+        if !self.conflicts.contains_key(&k) {
+            self.table.insert(k, row);
+        }
+    }
+
+    fn deleted(&mut self, k: i64) {
+        self.legacy.remove(&k);
+        if self.conflicts.remove(&k).is_none() {
+            self.table.remove(&k);
+        }
+    }
+
+    /// What `migrate` does with the log, or `Err` when it must fail and change nothing.
+    fn migrate(&mut self, policy: OnConflict) -> Result<(), ()> {
+        let pending_differs = self.conflicts.iter().any(|(k, c)| {
+            *c == Conflict::Pending
+                && self
+                    .table
+                    .get(k)
+                    .is_some_and(|t| Some(t) != self.legacy.get(k))
+        });
+        if pending_differs && policy == OnConflict::Fail {
+            return Err(());
+        }
+        let keys: Vec<i64> = self.conflicts.keys().copied().collect();
+        for k in keys {
+            let state = self.conflicts[&k];
+            match (self.legacy.get(&k).cloned(), self.table.get(&k)) {
+                (None, _) => {
+                    self.conflicts.remove(&k);
+                }
+                (Some(row), None) => {
+                    self.table.insert(k, row);
+                    self.conflicts.remove(&k);
+                }
+                (Some(row), Some(t)) if *t == row => {
+                    self.conflicts.remove(&k);
+                }
+                (Some(row), Some(_)) => match (state, policy) {
+                    (Conflict::Pending, OnConflict::TakeLegacy) => {
+                        self.table.insert(k, row);
+                        self.conflicts.remove(&k);
+                    }
+                    (Conflict::Pending, _) => {
+                        self.conflicts.insert(k, Conflict::KeptTable);
+                    }
+                    (Conflict::KeptTable, _) => {}
+                },
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_rows(conn: &Connection, table: &str) -> BTreeMap<i64, Row> {
+    let mut stmt = conn
+        .prepare(&format!("SELECT id, name, note FROM {table}"))
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn read_conflicts(conn: &Connection) -> BTreeMap<i64, Conflict> {
+    let exists: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'wrkflw_conflicts'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if !exists {
+        return BTreeMap::new();
+    }
+    let mut stmt = conn
+        .prepare(
+            "SELECT legacy_key, settled FROM wrkflw_conflicts
+             WHERE table_name = 'wrkflw_entries' AND settled IS NOT 'took_legacy'",
+        )
+        .unwrap();
+    stmt.query_map([], |r| {
+        let settled: Option<String> = r.get(1)?;
+        Ok((
+            r.get(0)?,
+            if settled.is_some() {
+                Conflict::KeptTable
+            } else {
+                Conflict::Pending
+            },
+        ))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn run(seed: u64, steps: u64) {
+    let db = DbFile::new();
+    let mut migrator_conn = db.open();
+    migrator_conn
+        .execute_batch(
+            "CREATE TABLE entries (id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT);
+             INSERT INTO entries (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c'), (5, 'e');",
+        )
+        .unwrap();
+    let old = db.open();
+    let app = db.open();
+    let mut model = Model::default();
+    for (k, name) in [(1, "a"), (2, "b"), (3, "c"), (5, "e")] {
+        model.legacy.insert(k, (name.to_owned(), None));
+    }
+    model.table = model.legacy.clone();
+    Migrator::new()
+        .table::<Entry>()
+        .run(&mut migrator_conn, LegacyTable::Keep)
+        .unwrap();
+
+    let mut random = Random(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut log = Vec::new();
+    for step in 0..steps {
+        let k = 1 + random.below(12) as i64;
+        let k2 = 1 + random.below(12) as i64;
+        let row: Row = (
+            format!("v{step}"),
+            (random.below(3) == 0).then(|| format!("n{step}")),
+        );
+        let choice = random.below(100);
+        let holds = model.legacy.contains_key(&k);
+        let what = match choice {
+            0..=9 => {
+                let done = old.execute(
+                    "INSERT INTO entries (id, name, note) VALUES (?1, ?2, ?3)",
+                    params![k, row.0, row.1],
+                );
+                assert_eq!(done.is_ok(), !holds, "step {step}: insert {k}");
+                if !holds {
+                    model.fresh(k, row);
+                }
+                format!("old: insert {k}")
+            }
+            10..=17 => {
+                old.execute(
+                    "INSERT INTO entries (name, note) VALUES (?1, ?2)",
+                    params![row.0, row.1],
+                )
+                .unwrap();
+                let id = old.last_insert_rowid();
+                let expected = model.legacy.keys().next_back().map_or(1, |max| max + 1);
+                assert_eq!(id, expected, "step {step}: SQLite's next id");
+                model.fresh(id, row);
+                format!("old: insert, id {id} assigned")
+            }
+            18..=29 => {
+                old.execute(
+                    "INSERT OR REPLACE INTO entries (id, name, note) VALUES (?1, ?2, ?3)",
+                    params![k, row.0, row.1],
+                )
+                .unwrap();
+                if holds {
+                    model.rewritten(k, row);
+                } else {
+                    model.fresh(k, row);
+                }
+                format!("old: insert or replace {k}")
+            }
+            30..=35 => {
+                old.execute(
+                    "INSERT OR IGNORE INTO entries (id, name, note) VALUES (?1, ?2, ?3)",
+                    params![k, row.0, row.1],
+                )
+                .unwrap();
+                if !holds {
+                    model.fresh(k, row);
+                }
+                format!("old: insert or ignore {k}")
+            }
+            36..=43 => {
+                old.execute(
+                    "INSERT INTO entries (id, name, note) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, note = excluded.note",
+                    params![k, row.0, row.1],
+                )
+                .unwrap();
+                if holds {
+                    model.rewritten(k, row);
+                } else {
+                    model.fresh(k, row);
+                }
+                format!("old: upsert {k}")
+            }
+            44..=53 => {
+                old.execute(
+                    "UPDATE entries SET name = ?2, note = ?3 WHERE id = ?1",
+                    params![k, row.0, row.1],
+                )
+                .unwrap();
+                if holds {
+                    model.rewritten(k, row);
+                }
+                format!("old: update {k}")
+            }
+            54..=58 => {
+                let done = old.execute("UPDATE entries SET id = ?2 WHERE id = ?1", [k, k2]);
+                let clash = holds && k2 != k && model.legacy.contains_key(&k2);
+                assert_eq!(done.is_ok(), !clash, "step {step}: move {k} to {k2}");
+                if holds && !clash {
+                    let moved = model.legacy[&k].clone();
+                    if k == k2 {
+                        // Still an update of the row: a write, and the newer one.
+                        model.rewritten(k, moved);
+                    } else {
+                        model.deleted(k);
+                        model.fresh(k2, moved);
+                    }
+                }
+                format!("old: move {k} to {k2}")
+            }
+            59..=66 => {
+                old.execute("DELETE FROM entries WHERE id = ?1", [k])
+                    .unwrap();
+                if holds {
+                    model.deleted(k);
+                }
+                format!("old: delete {k}")
+            }
+            67..=74 => {
+                let has = model.table.contains_key(&k);
+                let done = app.execute(
+                    "INSERT INTO wrkflw_entries (id, name, note) VALUES (?1, ?2, ?3)",
+                    params![k, row.0, row.1],
+                );
+                assert_eq!(done.is_ok(), !has, "step {step}: app insert {k}");
+                if !has {
+                    model.table.insert(k, row);
+                }
+                format!("app: insert {k}")
+            }
+            75..=79 => {
+                app.execute(
+                    "INSERT INTO wrkflw_entries (name, note) VALUES (?1, ?2)",
+                    params![row.0, row.1],
+                )
+                .unwrap();
+                let id = app.last_insert_rowid();
+                model.table.insert(id, row);
+                format!("app: insert, id {id} assigned")
+            }
+            80..=86 => {
+                app.execute(
+                    "UPDATE wrkflw_entries SET name = ?2, note = ?3 WHERE id = ?1",
+                    params![k, row.0, row.1],
+                )
+                .unwrap();
+                if let Some(current) = model.table.get_mut(&k) {
+                    *current = row;
+                }
+                format!("app: update {k}")
+            }
+            87..=92 => {
+                app.execute("DELETE FROM wrkflw_entries WHERE id = ?1", [k])
+                    .unwrap();
+                model.table.remove(&k);
+                format!("app: delete {k}")
+            }
+            _ => {
+                let policy = [
+                    OnConflict::Fail,
+                    OnConflict::KeepTable,
+                    OnConflict::TakeLegacy,
+                ][random.below(3) as usize];
+                let expected = model.migrate(policy);
+                let result = Migrator::new()
+                    .table::<Entry>()
+                    .on_conflict(policy)
+                    .run(&mut migrator_conn, LegacyTable::Keep);
+                match (&result, expected) {
+                    (Ok(_), Ok(())) | (Err(Error::Conflicts { .. }), Err(())) => {}
+                    (other, expected) => panic!(
+                        "seed {seed}, step {step}: migrate({policy:?}) gave {other:?}, the model says {expected:?}\n{}",
+                        log.join("\n")
+                    ),
+                }
+                format!("migrate {policy:?}")
+            }
+        };
+        log.push(format!("{step}: {what}"));
+        let check = |what: &str, found: BTreeMap<i64, Row>, expected: &BTreeMap<i64, Row>| {
+            assert_eq!(
+                &found,
+                expected,
+                "seed {seed}, step {step}: the {what} differs from the model\n{}",
+                log.join("\n")
+            );
+        };
+        check(
+            "legacy table",
+            read_rows(&migrator_conn, "entries"),
+            &model.legacy,
+        );
+        check(
+            "new table",
+            read_rows(&migrator_conn, "wrkflw_entries"),
+            &model.table,
+        );
+        assert_eq!(
+            read_conflicts(&migrator_conn),
+            model.conflicts,
+            "seed {seed}, step {step}: the conflict log differs from the model\n{}",
+            log.join("\n")
+        );
+    }
+    // Every conflict settled by keeping the table's rows, the legacy table can go: whatever
+    // it still held is in the table, but for those conflicts' legacy rows.
+    let mut settle = model.clone();
+    settle.migrate(OnConflict::KeepTable).unwrap();
+    let report = Migrator::new()
+        .table::<Entry>()
+        .on_conflict(OnConflict::KeepTable)
+        .run(&mut migrator_conn, LegacyTable::Drop)
+        .unwrap()
+        .remove(0);
+    assert!(report.legacy_dropped);
+    assert_eq!(read_rows(&migrator_conn, "wrkflw_entries"), settle.table);
+    let stored: Option<i64> = migrator_conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .unwrap();
+    assert_eq!(stored, Some(0));
+}
+
+#[test]
+fn random_runs_of_both_sides_writing_match_the_model() {
+    let seeds: u64 = std::env::var("WRKFLW_MODEL_SEEDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(12);
+    for seed in 1..=seeds {
+        run(seed, 300);
+    }
+}
