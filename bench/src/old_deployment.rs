@@ -113,6 +113,7 @@ pub(crate) fn old_deployment_writes(
     };
     let mut sides = Sides::new(dir, legacy, journal)?;
     let mut inserts = Samples::default();
+    let mut prepared_inserts = Samples::default();
     let mut updates = Samples::default();
     let mut batch = Samples::default();
     // New runs are numbered on from the legacy ones, so every insert is of a new key.
@@ -121,6 +122,10 @@ pub(crate) fn old_deployment_writes(
         // The rows are made before the clock starts: only the writes are timed.
         let runs = new_runs(&mut next, singles);
         sides.time(round, &mut inserts, |conn| insert_each(conn, &runs))?;
+        let runs = new_runs(&mut next, singles);
+        sides.time(round, &mut prepared_inserts, |conn| {
+            insert_each_prepared_once(conn, &runs)
+        })?;
 
         let stamp = 2_000_000_000 + round as i64;
         let keys = spread_keys(rows, singles, round);
@@ -140,6 +145,11 @@ pub(crate) fn old_deployment_writes(
             "old deployment: one insert per transaction, with capture vs without",
             &inserts,
             Some(1.30),
+        ),
+        (
+            "old deployment: one insert per transaction, statement prepared once, with capture vs without",
+            &prepared_inserts,
+            None,
         ),
         (
             "old deployment: one update per transaction, with capture vs without",
@@ -200,6 +210,16 @@ fn run_params(run: &WorkflowRun) -> [&dyn ToSql; 11] {
 fn insert_each(conn: &mut Connection, runs: &[WorkflowRun]) -> Outcome {
     for run in runs {
         conn.execute(INSERT_RUN_SQL, run_params(run))?;
+    }
+    Ok(())
+}
+
+/// The same through a statement prepared once and reused, as applications with a statement
+/// cache write: the trigger programs are compiled once, not with every insert.
+fn insert_each_prepared_once(conn: &mut Connection, runs: &[WorkflowRun]) -> Outcome {
+    let mut insert = conn.prepare(INSERT_RUN_SQL)?;
+    for run in runs {
+        insert.execute(run_params(run))?;
     }
     Ok(())
 }
