@@ -3,6 +3,8 @@
 //! and a gap in the capture is noticed and reconciled. Each old deployment here is a
 //! connection of its own to a real file.
 
+#![allow(dead_code)] // The structs declare tables; typed rows that read their fields do not exist yet.
+
 use wrkflw::rusqlite::Connection;
 use wrkflw::{wrkflw_table, CaptureStatus, CopyPath, Error, LegacyTable, Table};
 use wrkflw_tests::{

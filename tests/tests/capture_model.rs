@@ -12,6 +12,8 @@
 //! - `migrate` settles conflicts: a freed key takes the legacy row, equal rows end the
 //!   conflict, and the rest follow the policy (or fail the run, changing nothing).
 
+#![allow(dead_code)] // The structs declare tables; typed rows that read their fields do not exist yet.
+
 use std::collections::BTreeMap;
 
 use wrkflw::rusqlite::{params, Connection, OptionalExtension};
@@ -46,10 +48,13 @@ impl Model {
     fn fresh(&mut self, k: i64, row: Row) {
         self.legacy.insert(k, row.clone());
         self.conflicts.remove(&k);
-        if self.table.contains_key(&k) {
-            self.conflicts.insert(k, Conflict::Pending);
-        } else {
-            self.table.insert(k, row);
+        match self.table.entry(k) {
+            std::collections::btree_map::Entry::Occupied(_) => {
+                self.conflicts.insert(k, Conflict::Pending);
+            }
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(row);
+            }
         }
     }
 

@@ -159,7 +159,7 @@ fn nullability_and_default_changes_are_drift_too() {
 #[test]
 fn a_prebuilt_table_whose_key_collates_otherwise_is_drift_before_any_copy() {
     let db = DbFile::new();
-    let mut conn = db.open();
+    let conn = db.open();
     conn.execute_batch(
         "CREATE TABLE workflow_runs (run_id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, status TEXT NOT NULL);
          INSERT INTO workflow_runs VALUES ('A', 'w', 'done'), ('a', 'w', 'done');
