@@ -72,8 +72,12 @@ fn keeping_the_legacy_table_plans_the_capture_after_the_copy() {
     let plan = WorkflowRun::plan(&conn, LegacyTable::Keep).unwrap();
     let mut expected = vec![
         Action::CreateLedger,
-        Action::CreateConflictLog,
-        Action::CreateConflictLog,
+        Action::CreateCaptureTable {
+            table: "wrkflw_conflicts".into(),
+        },
+        Action::CreateCaptureTable {
+            table: "wrkflw_replaced_keys".into(),
+        },
         Action::CreateTable,
         Action::Copy {
             rows: 20,

@@ -53,31 +53,54 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!();
 
-    println!("3. Migrate, keeping the legacy table:");
+    println!("3. Migrate, keeping the legacy table (the change capture is installed on it):");
     let started = Instant::now();
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep)?;
     println!("   {report}   ({:.1?})", started.elapsed());
     println!("   row counts: {}\n", row_counts::<WorkflowRun>(&conn)?);
 
-    println!("4. Run it again (as every start-up does): nothing is copied twice.");
+    println!("4. Run it again (as every start-up does): nothing to copy, nothing written.");
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep)?;
     println!("   {report}\n");
 
-    println!("5. The application deletes 2 runs; an old deployment writes 3 more to the legacy");
-    println!("   table. Migrate and drop it: the 3 arrive, the deleted 2 stay deleted.");
+    println!(
+        "5. The application deletes 2 runs. An old deployment, still running, then adds 3 runs,"
+    );
+    println!("   fails one run and upserts another with INSERT OR REPLACE. The capture carries");
+    println!("   each write into the new table as it happens; the deleted 2 stay deleted.");
     conn.execute(
         "DELETE FROM wrkflw_workflow_runs WHERE rowid IN (SELECT rowid FROM wrkflw_workflow_runs LIMIT 2)",
         [],
     )?;
-    seed::insert_legacy_runs(&mut conn, LEGACY_ROWS, 3)?;
+    let old_deployment = Connection::open(&path)?;
+    let mut old_deployment_writes = Connection::open(&path)?;
+    seed::insert_legacy_runs(&mut old_deployment_writes, LEGACY_ROWS, 3)?;
+    old_deployment.execute(
+        "UPDATE workflow_runs SET status = 'failed', error = '{\"message\":\"late\"}' WHERE rowid = 10",
+        [],
+    )?;
+    old_deployment.execute(
+        "INSERT OR REPLACE INTO workflow_runs (run_id, workflow_id, status)
+         SELECT run_id, workflow_id, 'completed' FROM workflow_runs WHERE rowid = 20",
+        [],
+    )?;
+    println!("   row counts: {}", row_counts::<WorkflowRun>(&conn)?);
+    let failed: String = conn.query_row(
+        "SELECT n.status FROM wrkflw_workflow_runs AS n JOIN workflow_runs AS l USING (run_id) WHERE l.rowid = 10",
+        [],
+        |r| r.get(0),
+    )?;
+    println!("   the run the old deployment failed is `{failed}` in wrkflw_workflow_runs\n");
+
+    println!("6. Migrate and drop the legacy table (its capture goes with it):");
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Drop)?;
     println!("   {report}");
     println!("   row counts: {}\n", row_counts::<WorkflowRun>(&conn)?);
 
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-    println!("6. PRAGMA integrity_check: {integrity}\n");
+    println!("7. PRAGMA integrity_check: {integrity}\n");
 
-    println!("7. The generated migration, as WorkflowRun::migration_sql(LegacyTable::Keep):\n");
+    println!("8. The generated migration, as WorkflowRun::migration_sql(LegacyTable::Keep):\n");
     println!("{}", WorkflowRun::migration_sql(LegacyTable::Keep));
     Ok(())
 }

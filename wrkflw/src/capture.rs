@@ -27,7 +27,7 @@
 
 use crate::ledger::{CONFLICTS_TABLE, REPLACED_KEYS_TABLE};
 use crate::link::Link;
-use crate::sql_text::{checksum, literal, quoted};
+use crate::sql_text::{checksum, literal, quoted, wrapped_list};
 
 /// One trigger: its name and its `CREATE TRIGGER` text as SQLite stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,82 +63,89 @@ impl Link {
     pub(crate) fn triggers(&self) -> Vec<Trigger> {
         let [before_insert, insert, update, delete] = trigger_names(self.table);
         let legacy = quoted(self.legacy);
+        let table = quoted(self.table);
         let key = quoted(&self.key_source);
+        let new_key = quoted(self.key.name);
+        let t = literal(self.table);
         // Updates of legacy-only columns need not fire; a generated column read may change
         // with any column, so then every update does.
         let update_of = if self.reads_generated {
             String::new()
         } else {
             let list: Vec<String> = self.pairs.iter().map(|(_, s)| quoted(s)).collect();
-            format!(" OF {}", list.join(", "))
+            format!(" OF\n{}\n", wrapped_list(&list))
+        };
+        let moved = format!("OLD.{key} IS NOT NEW.{key}");
+        let log_conflict = |conditions: &[String]| {
+            format!(
+                "  INSERT INTO {CONFLICTS_TABLE} (table_name, legacy_key, reason, detected_at)\n  \
+                 SELECT {t}, NEW.{key}, 'key_taken', {NOW}\n{};\n",
+                where_all(conditions)
+            )
         };
         vec![
             Trigger {
                 sql: format!(
                     "CREATE TRIGGER {name}\nBEFORE INSERT ON {legacy}\n\
-                     WHEN EXISTS (SELECT 1 FROM {legacy} WHERE {key} = NEW.{key})\n\
-                     BEGIN\n\
-                     \x20 -- An insert of a key the legacy table holds replaces its row (INSERT OR REPLACE):\n\
-                     \x20 -- mark it, so that the insert trigger carries it over as an update.\n\
-                     \x20 INSERT INTO {marks} (table_name, legacy_key)\n\
-                     \x20 SELECT {t}, NEW.{key} WHERE NOT {replaced};\n\
-                     END",
+                     WHEN EXISTS (SELECT 1 FROM {legacy} WHERE {key} = NEW.{key})\nBEGIN\n\
+                     \x20 -- An insert of a key the legacy table holds replaces its row (INSERT OR\n\
+                     \x20 -- REPLACE): mark it, so that the insert trigger carries it over as an update.\n\
+                     \x20 INSERT INTO {REPLACED_KEYS_TABLE} (table_name, legacy_key)\n\
+                     \x20 SELECT {t}, NEW.{key}\n{};\nEND",
+                    where_all(&[format!("NOT {}", self.replaced("NEW"))]),
                     name = quoted(&before_insert),
-                    marks = REPLACED_KEYS_TABLE,
-                    t = literal(self.table),
-                    replaced = self.replaced("NEW"),
                 ),
                 name: before_insert,
             },
             Trigger {
                 sql: format!(
                     "CREATE TRIGGER {name}\nAFTER INSERT ON {legacy}\nBEGIN\n\
-                     \x20 -- A key the legacy table did not hold: what was logged about it is over, and a\n\
-                     \x20 -- row the new table holds under it is another row (a conflict).\n\
-                     \x20 DELETE FROM {conflicts}\n\
-                     \x20 WHERE table_name = {t} AND legacy_key = NEW.{key} AND NOT {replaced};\n\
-                     \x20 INSERT INTO {conflicts} (table_name, legacy_key, reason, detected_at)\n\
-                     \x20 SELECT {t}, NEW.{key}, 'key_taken', {now}\n\
-                     \x20 WHERE NOT {replaced} AND {holds};\n\
-                     \x20 DELETE FROM {marks} WHERE table_name = {t} AND legacy_key = NEW.{key};\n\
-                     {apply}\
-                     END",
+                     \x20 -- A key the legacy table did not hold: what was logged about it is over, and\n\
+                     \x20 -- a row the new table holds under it is another row (a conflict).\n\
+                     \x20 DELETE FROM {CONFLICTS_TABLE}\n{};\n{}\
+                     \x20 DELETE FROM {REPLACED_KEYS_TABLE}\n{};\n{}END",
+                    where_all(&[
+                        format!("table_name = {t}"),
+                        format!("legacy_key = NEW.{key}"),
+                        format!("NOT {}", self.replaced("NEW")),
+                    ]),
+                    log_conflict(&[
+                        format!("NOT {}", self.replaced("NEW")),
+                        self.holds("NEW"),
+                    ]),
+                    where_all(&[format!("table_name = {t}"), format!("legacy_key = NEW.{key}")]),
+                    self.apply(),
                     name = quoted(&insert),
-                    conflicts = CONFLICTS_TABLE,
-                    marks = REPLACED_KEYS_TABLE,
-                    t = literal(self.table),
-                    now = NOW,
-                    replaced = self.replaced("NEW"),
-                    holds = self.holds("NEW"),
-                    apply = self.apply(),
                 ),
                 name: insert,
             },
             Trigger {
                 sql: format!(
-                    "CREATE TRIGGER {name}\nAFTER UPDATE{update_of} ON {legacy}\nBEGIN\n\
+                    "CREATE TRIGGER {name}\nAFTER UPDATE{update_of}{space}ON {legacy}\nBEGIN\n\
                      \x20 -- An upsert's DO UPDATE leaves its mark behind.\n\
-                     \x20 DELETE FROM {marks} WHERE table_name = {t} AND legacy_key IN (OLD.{key}, NEW.{key});\n\
-                     \x20 -- A new key: the row left the old one (a delete, unless the new table's row\n\
-                     \x20 -- there is another row) and arrived at a key the legacy table did not hold.\n\
-                     \x20 DELETE FROM {table} WHERE {new_key} = OLD.{key} AND OLD.{key} IS NOT NEW.{key} AND NOT {taken_old};\n\
-                     \x20 DELETE FROM {conflicts}\n\
-                     \x20 WHERE table_name = {t} AND legacy_key IN (OLD.{key}, NEW.{key}) AND OLD.{key} IS NOT NEW.{key};\n\
-                     \x20 INSERT INTO {conflicts} (table_name, legacy_key, reason, detected_at)\n\
-                     \x20 SELECT {t}, NEW.{key}, 'key_taken', {now}\n\
-                     \x20 WHERE OLD.{key} IS NOT NEW.{key} AND {holds};\n\
-                     {apply}\
-                     END",
+                     \x20 DELETE FROM {REPLACED_KEYS_TABLE}\n{};\n\
+                     \x20 -- A new key: the row left the old one (a delete, unless the new table's\n\
+                     \x20 -- row there is another row) and took one the legacy table did not hold.\n\
+                     \x20 DELETE FROM {table}\n{};\n\
+                     \x20 DELETE FROM {CONFLICTS_TABLE}\n{};\n{}{}END",
+                    where_all(&[
+                        format!("table_name = {t}"),
+                        format!("legacy_key IN (OLD.{key}, NEW.{key})"),
+                    ]),
+                    where_all(&[
+                        format!("{new_key} = OLD.{key}"),
+                        moved.clone(),
+                        format!("NOT {}", self.taken("OLD")),
+                    ]),
+                    where_all(&[
+                        format!("table_name = {t}"),
+                        format!("legacy_key IN (OLD.{key}, NEW.{key})"),
+                        moved.clone(),
+                    ]),
+                    log_conflict(&[moved.clone(), self.holds("NEW")]),
+                    self.apply(),
                     name = quoted(&update),
-                    table = quoted(self.table),
-                    new_key = quoted(self.key.name),
-                    conflicts = CONFLICTS_TABLE,
-                    marks = REPLACED_KEYS_TABLE,
-                    t = literal(self.table),
-                    now = NOW,
-                    taken_old = self.taken("OLD"),
-                    holds = self.holds("NEW"),
-                    apply = self.apply(),
+                    space = if update_of.is_empty() { " " } else { "" },
                 ),
                 name: update,
             },
@@ -146,17 +153,16 @@ impl Link {
                 sql: format!(
                     "CREATE TRIGGER {name}\nAFTER DELETE ON {legacy}\nBEGIN\n\
                      \x20 -- Carried over, unless the new table's row under the key is another row.\n\
-                     \x20 DELETE FROM {table} WHERE {new_key} = OLD.{key} AND NOT {taken};\n\
-                     \x20 DELETE FROM {conflicts} WHERE table_name = {t} AND legacy_key = OLD.{key};\n\
-                     \x20 DELETE FROM {marks} WHERE table_name = {t} AND legacy_key = OLD.{key};\n\
-                     END",
+                     \x20 DELETE FROM {table}\n{};\n\
+                     \x20 DELETE FROM {CONFLICTS_TABLE}\n{};\n\
+                     \x20 DELETE FROM {REPLACED_KEYS_TABLE}\n{};\nEND",
+                    where_all(&[
+                        format!("{new_key} = OLD.{key}"),
+                        format!("NOT {}", self.taken("OLD")),
+                    ]),
+                    where_all(&[format!("table_name = {t}"), format!("legacy_key = OLD.{key}")]),
+                    where_all(&[format!("table_name = {t}"), format!("legacy_key = OLD.{key}")]),
                     name = quoted(&delete),
-                    table = quoted(self.table),
-                    new_key = quoted(self.key.name),
-                    conflicts = CONFLICTS_TABLE,
-                    marks = REPLACED_KEYS_TABLE,
-                    t = literal(self.table),
-                    taken = self.taken("OLD"),
                 ),
                 name: delete,
             },
@@ -170,9 +176,10 @@ impl Link {
         let table = quoted(self.table);
         let key = quoted(&self.key_source);
         let new_key = quoted(self.key.name);
+        let t = literal(self.table);
         let complete = self.complete("NEW");
-        let taken = self.taken("NEW");
-        let holds = self.holds("NEW");
+        let not_taken = format!("NOT {}", self.taken("NEW"));
+        let not_holds = format!("NOT {}", self.holds("NEW"));
         let sets: Vec<String> = self
             .pairs
             .iter()
@@ -185,32 +192,37 @@ impl Link {
             .iter()
             .map(|(_, s)| format!("NEW.{}", quoted(s)))
             .collect();
+        let writes = [complete.clone(), not_taken.clone()];
         let update = if sets.is_empty() {
             String::new()
         } else {
             format!(
-                "  UPDATE {table} SET {}\n  WHERE {new_key} = NEW.{key} AND {complete} AND NOT {taken};\n",
-                sets.join(", ")
+                "  UPDATE {table} SET\n{}\n{};\n",
+                indented(&wrapped_list(&sets)),
+                where_all(&[&[format!("{new_key} = NEW.{key}")][..], &writes].concat())
             )
         };
+        let inserted = [&writes[..], &[not_holds]].concat();
         format!(
-            "  -- Write it into the new table: a row it cannot hold is logged, not lost.\n\
-             \x20 DELETE FROM {conflicts}\n\
-             \x20 WHERE table_name = {t} AND legacy_key = NEW.{key} AND NOT {taken};\n\
-             \x20 INSERT INTO {conflicts} (table_name, legacy_key, reason, detected_at)\n\
-             \x20 SELECT {t}, NEW.{key}, 'rejected', {now} WHERE NOT ({complete}) AND NOT {taken};\n\
+            "  -- Write it into the new table; a row the new table cannot hold is logged.\n\
+             \x20 DELETE FROM {CONFLICTS_TABLE}\n{};\n\
+             \x20 INSERT INTO {CONFLICTS_TABLE} (table_name, legacy_key, reason, detected_at)\n\
+             \x20 SELECT {t}, NEW.{key}, 'rejected', {NOW}\n{};\n\
              {update}\
-             \x20 INSERT INTO {table} ({columns})\n\
-             \x20 SELECT {values} WHERE {complete} AND NOT {taken} AND NOT {holds};\n\
-             \x20 -- A constraint added to the new table by hand, under the writer's OR IGNORE, would\n\
-             \x20 -- drop the row silently: fail the write instead.\n\
-             \x20 SELECT RAISE(ABORT, {message})\n\
-             \x20 WHERE {complete} AND NOT {taken} AND NOT {holds};\n",
-            conflicts = CONFLICTS_TABLE,
-            t = literal(self.table),
-            now = NOW,
-            columns = columns.join(", "),
-            values = values.join(", "),
+             \x20 INSERT INTO {table} (\n{}\n  )\n  SELECT\n{}\n{};\n\
+             \x20 -- A constraint added to the new table by hand would, under the writer's\n\
+             \x20 -- INSERT OR IGNORE, drop the row silently: fail the write instead.\n\
+             \x20 SELECT RAISE(ABORT,\n    {message})\n{};\n",
+            where_all(&[
+                format!("table_name = {t}"),
+                format!("legacy_key = NEW.{key}"),
+                not_taken.clone(),
+            ]),
+            where_all(&[format!("NOT ({complete})"), not_taken]),
+            indented(&wrapped_list(&columns)),
+            indented(&wrapped_list(&values)),
+            where_all(&inserted),
+            where_all(&inserted),
             message = literal(&format!(
                 "wrkflw: {} did not keep the row written to {}; nothing was written",
                 self.table, self.legacy
@@ -222,8 +234,8 @@ impl Link {
     /// keeping the new table's row.
     fn taken(&self, row: &str) -> String {
         format!(
-            "EXISTS (SELECT 1 FROM {CONFLICTS_TABLE} WHERE table_name = {} AND legacy_key = {row}.{} \
-             AND reason = 'key_taken' AND settled IS NOT 'took_legacy')",
+            "EXISTS (SELECT 1 FROM {CONFLICTS_TABLE} WHERE table_name = {}\n\
+             AND legacy_key = {row}.{} AND reason = 'key_taken' AND settled IS NOT 'took_legacy')",
             literal(self.table),
             quoted(&self.key_source)
         )
@@ -242,11 +254,34 @@ impl Link {
     /// The insert replaces the legacy row of its key (marked by the before-insert trigger).
     fn replaced(&self, row: &str) -> String {
         format!(
-            "EXISTS (SELECT 1 FROM {REPLACED_KEYS_TABLE} WHERE table_name = {} AND legacy_key = {row}.{})",
+            "EXISTS (SELECT 1 FROM {REPLACED_KEYS_TABLE} WHERE table_name = {}\n\
+             AND legacy_key = {row}.{})",
             literal(self.table),
             quoted(&self.key_source)
         )
     }
+}
+
+/// A wrapped list two spaces further in, inside a trigger's body.
+fn indented(list: &str) -> String {
+    list.lines()
+        .map(|line| format!("  {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `  WHERE a\n    AND b ...`: one condition a line; a condition's own continuation lines
+/// (a subquery's) are indented under it.
+fn where_all(conditions: &[String]) -> String {
+    conditions
+        .iter()
+        .enumerate()
+        .map(|(i, condition)| {
+            let head = if i == 0 { "  WHERE " } else { "    AND " };
+            format!("{head}{}", condition.replace('\n', "\n        "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The current time in unix seconds, in SQL every SQLite 3 understands.

@@ -299,7 +299,7 @@ impl Migration<'_, '_> {
         for (i, step) in steps.iter().enumerate() {
             match &step.action {
                 Action::CreateLedger => self.execute(&step.sql, Step::Ledger)?,
-                Action::CreateConflictLog
+                Action::CreateCaptureTable { .. }
                 | Action::RemoveCapture { .. }
                 | Action::InstallCapture { .. } => self.execute(&step.sql, Step::Capture)?,
                 Action::CreateTable => self.execute(&step.sql, Step::CreateTable)?,

@@ -42,9 +42,12 @@ pub struct PlannedStep {
 pub enum Action {
     /// Create the migration ledger, `wrkflw_migrations`.
     CreateLedger,
-    /// Create the change capture's conflict log `wrkflw_conflicts`, or its table of keys
-    /// being replaced, `wrkflw_replaced_keys`.
-    CreateConflictLog,
+    /// Create one of the change capture's tables: its conflict log `wrkflw_conflicts`, or
+    /// `wrkflw_replaced_keys`, where it marks keys an `INSERT OR REPLACE` is replacing.
+    CreateCaptureTable {
+        /// The table.
+        table: String,
+    },
     /// Create the table: it does not exist yet.
     CreateTable,
     /// Add a column the struct gained since the table was created.
@@ -161,9 +164,13 @@ impl fmt::Display for Action {
         let rows = |n: u64| if n == 1 { "row" } else { "rows" };
         match self {
             Action::CreateLedger => write!(f, "create the migration ledger {LEDGER_TABLE}"),
-            Action::CreateConflictLog => {
-                write!(f, "create the change capture's log ({CONFLICTS_TABLE})")
+            Action::CreateCaptureTable { table } if table == CONFLICTS_TABLE => {
+                write!(f, "create {table}, where the change capture logs conflicts")
             }
+            Action::CreateCaptureTable { table } => write!(
+                f,
+                "create {table}, where the change capture marks keys being replaced"
+            ),
             Action::CreateTable => f.write_str("create the table"),
             Action::AddColumn { column } => write!(f, "add column {column}, new in the struct"),
             Action::FillColumn { column } => write!(

@@ -324,7 +324,9 @@ impl TablePlan {
             ] {
                 if !table_is(conn, table)? {
                     bookkeeping.push(PlannedStep {
-                        action: Action::CreateConflictLog,
+                        action: Action::CreateCaptureTable {
+                            table: table.to_owned(),
+                        },
                         sql: sql.to_owned(),
                     });
                 }
