@@ -1,7 +1,7 @@
 //! The README shows the seed struct and its generated SQL verbatim; these tests keep it true.
 
 use wrkflw::{LegacyTable, Table};
-use wrkflw_tests::WorkflowRun;
+use wrkflw_tests::{DbFile, WorkflowRun};
 
 const README: &str = include_str!("../../README.md");
 const SEED: &str = include_str!("../../wrkflw/examples/seed/mod.rs");
@@ -37,4 +37,27 @@ fn readme_starts_with_the_two_commands() {
         .unwrap();
     assert!(first_block.starts_with("cargo run --example migrate_legacy"));
     assert!(first_block.contains("\ncargo test --workspace"));
+}
+
+#[test]
+fn readme_shows_the_capture_triggers_verbatim() {
+    let db = DbFile::legacy(1);
+    let mut conn = db.open();
+    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let stored: Vec<String> = ["before_insert", "insert", "update", "delete"]
+        .iter()
+        .map(|event| {
+            conn.query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1",
+                [format!("wrkflw_workflow_runs_capture_{event}")],
+                |r| r.get(0),
+            )
+            .unwrap()
+        })
+        .collect();
+    let block = format!("```sql\n{};\n```", stored.join(";\n\n"));
+    assert!(
+        README.contains(&block),
+        "README.md's capture block differs from the triggers migrate installs:\n{block}"
+    );
 }
