@@ -3,7 +3,7 @@
 //! table without them.
 //!
 //! An old deployment keeps running while the new one migrates, and every write it makes to
-//! `workflow_runs` now also runs four triggers that carry it into `wrkflw_workflow_runs`,
+//! `workflow_runs` now also runs the capture's triggers that carry it into `wrkflw_workflow_runs`,
 //! inside its own transaction. The original TypeScript engine writes one row per transaction
 //! (autocommit), so that is the case with goals: each of those commits syncs the disk, and the
 //! triggers' work must stay small beside that. A batch of many rows in one transaction shows

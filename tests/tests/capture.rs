@@ -6,7 +6,7 @@
 #![allow(dead_code)] // The structs declare tables; typed rows that read their fields do not exist yet.
 
 use wrkflw::rusqlite::Connection;
-use wrkflw::{wrkflw_table, CaptureStatus, CopyPath, Error, LegacyTable, Table};
+use wrkflw::{wrkflw_table, CaptureStatus, CopyPath, Error, KeyProblem, LegacyTable, Table};
 use wrkflw_tests::{
     capture_triggers, conflicts, count, exists, keys, mirror_differences, seed, DbFile, WorkflowRun,
 };
@@ -219,7 +219,7 @@ fn a_legacy_table_rebuilt_by_its_owner_is_reconciled_and_captured_again() {
         keys(&conn, "wrkflw_workflow_runs"),
         keys(&conn, "workflow_runs")
     );
-    assert_eq!(capture_triggers(&conn).len(), 4);
+    assert_eq!(capture_triggers(&conn).len(), 5);
     // Captured again from here on.
     seed::insert_legacy_runs(&mut conn, 64, 1).unwrap();
     assert_eq!(count(&conn, "wrkflw_workflow_runs"), 65);
@@ -274,6 +274,207 @@ mod reshaped {
         pub id: String,
         pub body: String,
         pub author: Option<String>,
+    }
+
+    /// The author required, with a default for the rows that have none.
+    #[wrkflw_table(rename_from = "notes", name = "notes")]
+    pub struct NoteV3 {
+        #[wrkflw(primary_key)]
+        pub id: String,
+        pub body: String,
+        #[wrkflw(default = "'anonymous'")]
+        pub author: String,
+    }
+}
+
+fn notes(db: &DbFile) -> Connection {
+    let mut conn = db.open();
+    conn.execute_batch(
+        "CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL, author TEXT);
+         INSERT INTO notes VALUES ('n1', 'first', 'ann');",
+    )
+    .unwrap();
+    reshaped::NoteV1::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    conn
+}
+
+/// A conflict logged before the struct gained a column is settled on the columns both
+/// sides had, as planning saw them: never a false `MissingRows`.
+#[test]
+fn a_conflict_logged_before_the_struct_grew_is_settled_all_the_same() {
+    let db = DbFile::new();
+    let conn = notes(&db);
+    conn.execute("INSERT INTO wrkflw_notes VALUES ('n2', 'by the app')", [])
+        .unwrap();
+    conn.execute(
+        "INSERT INTO notes VALUES ('n2', 'by the old deployment', 'bo')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let mut conn = db.open();
+    let report = wrkflw::Migrator::new()
+        .table::<reshaped::NoteV2>()
+        .on_conflict(wrkflw::OnConflict::KeepTable)
+        .run(&mut conn, LegacyTable::Keep)
+        .unwrap()
+        .remove(0);
+    assert_eq!(report.conflicts, ["'n2'"]);
+    let body: String = conn
+        .query_row("SELECT body FROM wrkflw_notes WHERE id = 'n2'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(body, "by the app");
+}
+
+/// A gained `NOT NULL` column filled from a legacy column holding NULLs names them, before
+/// anything is written, instead of failing half-way with SQLite's constraint error.
+#[test]
+fn a_required_column_gained_from_legacy_nulls_names_the_rows() {
+    let db = DbFile::new();
+    let conn = notes(&db);
+    conn.execute("INSERT INTO notes VALUES ('n2', 'second', NULL)", [])
+        .unwrap();
+    drop(conn);
+    let bytes = db.bytes();
+    let mut conn = db.open();
+    for error in [
+        reshaped::NoteV3::plan(&conn, LegacyTable::Keep).unwrap_err(),
+        reshaped::NoteV3::migrate(&mut conn, LegacyTable::Keep).unwrap_err(),
+    ] {
+        match &error {
+            Error::RejectedRows { nulls, .. } => {
+                assert_eq!(nulls.len(), 1, "{nulls:?}");
+                assert_eq!(
+                    (
+                        nulls[0].column.as_str(),
+                        nulls[0].rows,
+                        nulls[0].sample_keys.as_slice()
+                    ),
+                    ("author", 1, ["'n2'".to_owned()].as_slice())
+                );
+            }
+            other => panic!("expected RejectedRows, got {other:?}"),
+        }
+    }
+    drop(conn);
+    assert_eq!(db.bytes(), bytes);
+}
+
+/// Review finding: `UPDATE ... SET rowid = ...` changes an `INTEGER PRIMARY KEY` without
+/// naming it; the capture still sees it.
+#[test]
+fn a_key_changed_through_the_rowid_is_carried_over() {
+    let db = DbFile::new();
+    let mut conn = db.open();
+    conn.execute_batch(
+        "CREATE TABLE tickets (id INTEGER PRIMARY KEY, title TEXT NOT NULL);
+         INSERT INTO tickets VALUES (10, 'ten'), (20, 'twenty');",
+    )
+    .unwrap();
+    Ticket::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    conn.execute_batch(
+        "UPDATE tickets SET rowid = 100 WHERE id = 10; UPDATE tickets SET _ROWID_ = 200 WHERE id = 20;",
+    )
+    .unwrap();
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM wrkflw_tickets ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(ids, [100, 200]);
+}
+
+/// Review finding: a trigger of the application's own on the legacy table, created after
+/// the capture (so SQLite fires it first), rewrites the row; the capture carries the final
+/// row over, not the values the writer's statement started with, and sees no conflict in
+/// a row it just wrote itself.
+#[test]
+fn the_applications_own_triggers_on_the_legacy_table_are_captured_in_any_order() {
+    let db = DbFile::legacy(10);
+    let mut conn = db.open();
+    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER touch AFTER UPDATE OF status ON workflow_runs
+           BEGIN UPDATE workflow_runs SET state = 'touched ' || NEW.status WHERE run_id = NEW.run_id; END;
+         CREATE TRIGGER stamp AFTER INSERT ON workflow_runs
+           BEGIN UPDATE workflow_runs SET result = 'stamped' WHERE run_id = NEW.run_id; END;",
+    )
+    .unwrap();
+    let old = db.open();
+    old.execute(
+        "UPDATE workflow_runs SET status = 'failed' WHERE run_id = ?1",
+        [run_id(2)],
+    )
+    .unwrap();
+    seed::insert_legacy_runs(&mut db.open(), 10, 3).unwrap();
+    assert_eq!(mirror_differences(&conn), (0, 0));
+    assert!(conflicts(&conn, "wrkflw_workflow_runs").is_empty());
+    let state: String = conn
+        .query_row(
+            "SELECT state FROM wrkflw_workflow_runs WHERE run_id = ?1",
+            [run_id(2)],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(state, "touched failed");
+    let report = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    assert!(report.conflicts.is_empty());
+}
+
+/// Review finding: `UPDATE OR REPLACE` moving a row onto a key the legacy table holds
+/// replaces that row; in the new table it is an update of that key, not a conflict.
+#[test]
+fn update_or_replace_onto_a_held_key_is_an_update_there() {
+    let db = DbFile::legacy(5);
+    let mut conn = db.open();
+    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    conn.execute(
+        "UPDATE OR REPLACE workflow_runs SET run_id = ?2, status = 'moved' WHERE run_id = ?1",
+        [run_id(0), run_id(1)],
+    )
+    .unwrap();
+    assert!(conflicts(&conn, "wrkflw_workflow_runs").is_empty());
+    assert_eq!(mirror_differences(&conn), (0, 0));
+    assert_eq!(count(&conn, "wrkflw_workflow_runs"), 4);
+    assert_eq!(
+        status_of(&conn, "wrkflw_workflow_runs", &run_id(1)).as_deref(),
+        Some("moved")
+    );
+}
+
+/// Review finding: the legacy key's unique index dropped while the capture is installed
+/// lets two rows share a key; the next run says so rather than trusting the capture.
+#[test]
+fn a_legacy_key_that_lost_its_unique_index_stops_the_next_run() {
+    let db = DbFile::new();
+    let mut conn = db.open();
+    conn.execute_batch(
+        "CREATE TABLE tickets (rid INTEGER PRIMARY KEY, id INTEGER NOT NULL, title TEXT NOT NULL);
+         CREATE UNIQUE INDEX tickets_id ON tickets (id);
+         INSERT INTO tickets (id, title) VALUES (1, 'one'), (2, 'two');",
+    )
+    .unwrap();
+    Ticket::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    conn.execute_batch("DROP INDEX tickets_id").unwrap();
+    for legacy in [LegacyTable::Keep, LegacyTable::Drop] {
+        let error = Ticket::migrate(&mut conn, legacy).unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                Error::CannotCapture {
+                    problem: KeyProblem::NotUnique {
+                        since_installed: true
+                    },
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("compare both tables"), "{error}");
     }
 }
 

@@ -5,7 +5,9 @@
 #![allow(dead_code)] // The structs declare tables; typed rows that read their fields do not exist yet.
 
 use wrkflw::rusqlite::Connection;
-use wrkflw::{wrkflw_table, Action, Error, LegacyTable, Migrator, OnConflict, Table};
+use wrkflw::{
+    wrkflw_table, Action, Error, KeyProblem, LegacyTable, Migrator, OnConflict, SqlType, Table,
+};
 use wrkflw_tests::{conflicts, count, ledger, DbFile};
 
 /// A legacy table whose ids SQLite hands out (`AUTOINCREMENT`), as an old deployment and the
@@ -219,10 +221,12 @@ struct Item {
     label: String,
 }
 
-/// Item 4: a re-run over a legacy key that coerces onto an existing one (`'01'` after `'1'`
-/// into an integer key) is a conflict, as the first run over the same data is an error.
+/// Item 4: a legacy key that coerces onto another one in the table (`'01'` after `'1'` into
+/// an integer key) cannot be captured by key, so keeping such a legacy table is refused
+/// before anything is written, naming the column and why; dropping it in the same run
+/// works, and the first run over such rows fails loudly, naming both keys.
 #[test]
-fn a_legacy_key_that_becomes_an_existing_key_is_a_conflict_not_a_lost_row() {
+fn legacy_keys_that_can_become_one_key_are_never_captured_and_collisions_are_loud() {
     let db = DbFile::new();
     let mut conn = db.open();
     conn.execute_batch(
@@ -230,16 +234,35 @@ fn a_legacy_key_that_becomes_an_existing_key_is_a_conflict_not_a_lost_row() {
          INSERT INTO items VALUES ('1', 'one'), ('2', 'two');",
     )
     .unwrap();
-    Item::migrate(&mut conn, LegacyTable::Keep).unwrap();
-    conn.execute("INSERT INTO items VALUES ('01', 'zero one')", [])
-        .unwrap();
-    let error = Item::migrate(&mut conn, LegacyTable::Drop).unwrap_err();
+    let bytes = db.bytes();
+    let error = Item::migrate(&mut conn, LegacyTable::Keep).unwrap_err();
+    match &error {
+        Error::CannotCapture {
+            column, problem, ..
+        } => {
+            assert_eq!(column, "id");
+            assert_eq!(
+                problem,
+                &KeyProblem::Affinity {
+                    legacy: "TEXT".into(),
+                    field: SqlType::Integer
+                }
+            );
+        }
+        other => panic!("expected CannotCapture, got {other:?}"),
+    }
     assert!(
-        matches!(&error, Error::Conflicts { sample_keys, .. } if sample_keys == &["'01'"]),
-        "{error:?}"
+        error
+            .to_string()
+            .contains("has TEXT affinity there but the field is INTEGER"),
+        "{error}"
     );
+    assert!(error.to_string().contains("LegacyTable::Drop"), "{error}");
+    assert_eq!(db.bytes(), bytes);
+    let report = Item::migrate(&mut conn, LegacyTable::Drop).unwrap();
+    assert_eq!((report.rows_copied, report.legacy_dropped), (2, true));
 
-    // The first run over the same rows fails too, naming both keys.
+    // The first run over rows that collide so fails, naming both keys.
     let db = DbFile::new();
     let mut conn = db.open();
     conn.execute_batch(

@@ -3,8 +3,8 @@
 
 #![allow(dead_code)] // The structs declare tables; typed rows that read their fields do not exist yet.
 
-use wrkflw::{wrkflw_table, Error, LegacyTable, Migrator, Table};
-use wrkflw_tests::{capture_triggers, count, exists, DbFile, WorkflowRun};
+use wrkflw::{wrkflw_table, CaptureStatus, Error, LegacyTable, Migrator, Table};
+use wrkflw_tests::{capture_triggers, count, exists, ledger, DbFile, WorkflowRun};
 
 /// The seed table split in two: the runs' status history in a table of its own, read from
 /// the same legacy table.
@@ -39,6 +39,41 @@ fn a_legacy_table_two_structs_read_is_dropped_after_both_copied() {
     assert!(!exists(&conn, "workflow_runs"));
 }
 
+/// Review finding: one struct's `Drop` must not end the capture of another struct that
+/// reads the same legacy table and has not copied for the last time.
+#[test]
+fn a_legacy_table_another_tables_capture_still_reads_is_not_dropped_alone() {
+    let db = DbFile::legacy(20);
+    let mut conn = db.open();
+    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    RunStatus::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let bytes = db.bytes();
+    let error = WorkflowRun::migrate(&mut conn, LegacyTable::Drop).unwrap_err();
+    match &error {
+        Error::LegacyTableInUse { objects, .. } => {
+            assert_eq!(
+                objects,
+                &["the change capture of table `wrkflw_run_status`"]
+            )
+        }
+        other => panic!("expected LegacyTableInUse, got {other:?}"),
+    }
+    assert_eq!(db.bytes(), bytes);
+    let reports = Migrator::new()
+        .table::<WorkflowRun>()
+        .table::<RunStatus>()
+        .run(&mut conn, LegacyTable::Drop)
+        .unwrap();
+    // Both end the run without a capture, and their ledger rows say so.
+    assert_eq!(
+        reports.iter().map(|r| r.capture).collect::<Vec<_>>(),
+        [Some(CaptureStatus::Removed), Some(CaptureStatus::Removed)]
+    );
+    for table in ["wrkflw_workflow_runs", "wrkflw_run_status"] {
+        assert_eq!(ledger(&conn, table).unwrap().capture, None, "{table}");
+    }
+}
+
 #[test]
 fn a_split_table_kept_is_captured_into_both_tables() {
     let db = DbFile::legacy(10);
@@ -48,7 +83,7 @@ fn a_split_table_kept_is_captured_into_both_tables() {
         .table::<RunStatus>()
         .run(&mut conn, LegacyTable::Keep)
         .unwrap();
-    assert_eq!(capture_triggers(&conn).len(), 8);
+    assert_eq!(capture_triggers(&conn).len(), 10);
     conn.execute(
         "UPDATE workflow_runs SET status = 'archived' WHERE rowid = 1",
         [],

@@ -26,7 +26,7 @@ fn the_first_run_records_rows_capture_and_checksum() {
         );
     }
     assert!(row.migrated_at > 1_700_000_000, "{}", row.migrated_at);
-    assert_eq!(capture_triggers(&conn).len(), 4);
+    assert_eq!(capture_triggers(&conn).len(), 5);
 }
 
 #[test]

@@ -14,6 +14,15 @@ fn install(event: &str) -> Action {
     }
 }
 
+/// The capture's triggers, in install order.
+const EVENTS: [&str; 5] = [
+    "before_insert",
+    "before_update",
+    "insert",
+    "update",
+    "delete",
+];
+
 const INDEXES: [&str; 2] = [
     "idx_wrkflw_workflow_runs_workflow_id",
     "idx_wrkflw_workflow_runs_status",
@@ -87,7 +96,7 @@ fn keeping_the_legacy_table_plans_the_capture_after_the_copy() {
     expected.extend(INDEXES.map(|index| Action::CreateIndex {
         index: index.into(),
     }));
-    expected.extend(["before_insert", "insert", "update", "delete"].map(install));
+    expected.extend(EVENTS.map(install));
     expected.push(Action::RecordLedger);
     assert_eq!(actions(&plan), expected);
     let trigger = &plan.steps[7].sql;
@@ -126,12 +135,12 @@ fn a_captured_table_plans_nothing_while_old_deployments_write() {
         rows: 2,
         path: CopyPath::Reconcile,
     }];
-    for event in ["before_insert", "update", "delete"] {
+    for event in EVENTS.into_iter().filter(|e| *e != "insert") {
         expected.push(Action::RemoveCapture {
             trigger: format!("wrkflw_workflow_runs_capture_{event}"),
         });
     }
-    expected.extend(["before_insert", "insert", "update", "delete"].map(install));
+    expected.extend(EVENTS.map(install));
     expected.push(Action::RecordLedger);
     assert_eq!(actions(&plan), expected);
     assert_eq!(

@@ -44,17 +44,23 @@ fn readme_shows_the_capture_triggers_verbatim() {
     let db = DbFile::legacy(1);
     let mut conn = db.open();
     WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
-    let stored: Vec<String> = ["before_insert", "insert", "update", "delete"]
-        .iter()
-        .map(|event| {
-            conn.query_row(
-                "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1",
-                [format!("wrkflw_workflow_runs_capture_{event}")],
-                |r| r.get(0),
-            )
-            .unwrap()
-        })
-        .collect();
+    let stored: Vec<String> = [
+        "before_insert",
+        "before_update",
+        "insert",
+        "update",
+        "delete",
+    ]
+    .iter()
+    .map(|event| {
+        conn.query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1",
+            [format!("wrkflw_workflow_runs_capture_{event}")],
+            |r| r.get(0),
+        )
+        .unwrap()
+    })
+    .collect();
     let block = format!("```sql\n{};\n```", stored.join(";\n\n"));
     assert!(
         README.contains(&block),

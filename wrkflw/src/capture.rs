@@ -1,4 +1,4 @@
-//! Change capture: four triggers on a kept legacy table that carry every write an old
+//! Change capture: five triggers on a kept legacy table that carry every write an old
 //! deployment makes to it (insert, update, delete, by key) into the new table, inside the
 //! writer's own transaction.
 //!
@@ -19,9 +19,13 @@
 //! - a key the legacy table did not hold before, which the new table holds already, belongs
 //!   to another row there (ids handed out on both sides): it is logged as `key_taken` and the
 //!   new table's row is left alone until `migrate` settles it under [`OnConflict`];
-//! - `INSERT OR REPLACE` of a key the legacy table holds is an update, not a new row. SQLite
-//!   fires no delete trigger for the row it replaces, so a `BEFORE INSERT` trigger marks such
-//!   keys in `wrkflw_replaced_keys` for the `AFTER INSERT` trigger to tell the two apart.
+//! - `INSERT OR REPLACE` of a key the legacy table holds (or `UPDATE OR REPLACE` moving a row
+//!   onto one) is an update, not a new row. SQLite fires no delete trigger for the row it
+//!   replaces, so `BEFORE` triggers mark such keys in `wrkflw_replaced_keys` for the `AFTER`
+//!   triggers to tell the two apart;
+//! - the values written are checked to still be the legacy row's: when a trigger of the
+//!   application's fires first and rewrites the row, its own write is carried over as it
+//!   happens, and the older values are not written after it.
 //!
 //! [`OnConflict`]: crate::OnConflict
 
@@ -49,8 +53,15 @@ impl Trigger {
 }
 
 /// The names of a table's capture triggers, in the order they are installed.
-pub(crate) fn trigger_names(table: &str) -> [String; 4] {
-    ["before_insert", "insert", "update", "delete"].map(|event| format!("{table}_capture_{event}"))
+pub(crate) fn trigger_names(table: &str) -> [String; 5] {
+    [
+        "before_insert",
+        "before_update",
+        "insert",
+        "update",
+        "delete",
+    ]
+    .map(|event| format!("{table}_capture_{event}"))
 }
 
 /// A checksum of the triggers' text, recorded in the ledger when they are installed.
@@ -59,23 +70,36 @@ pub(crate) fn fingerprint<'a>(sqls: impl IntoIterator<Item = &'a str>) -> String
 }
 
 impl Link {
-    /// The four triggers, in install order.
+    /// The five triggers, in install order.
     pub(crate) fn triggers(&self) -> Vec<Trigger> {
-        let [before_insert, insert, update, delete] = trigger_names(self.table);
+        let [before_insert, before_update, insert, update, delete] = trigger_names(self.table);
         let legacy = quoted(self.legacy);
         let table = quoted(self.table);
         let key = quoted(&self.key_source);
         let new_key = quoted(self.key.name);
         let t = literal(self.table);
         // Updates of legacy-only columns need not fire; a generated column read may change
-        // with any column, so then every update does.
+        // with any column, so then every update does. A rowid key also changes through
+        // `SET rowid = ...`, which SQLite matches by that name.
+        let mut watched: Vec<String> = self.pairs.iter().map(|(_, s)| quoted(s)).collect();
+        let mut key_names = vec![key.clone()];
+        if self.legacy_key_is_rowid {
+            watched.extend(self.rowid_names.iter().map(|n| n.to_string()));
+            key_names.extend(self.rowid_names.iter().map(|n| n.to_string()));
+        }
         let update_of = if self.reads_generated {
-            String::new()
+            " ".to_owned()
         } else {
-            let list: Vec<String> = self.pairs.iter().map(|(_, s)| quoted(s)).collect();
-            format!(" OF\n{}\n", wrapped_list(&list))
+            format!(" OF\n{}\n", wrapped_list(&watched))
         };
         let moved = format!("OLD.{key} IS NOT NEW.{key}");
+        let fresh_key = |row: &str| {
+            [
+                format!("NOT {}", self.replaced(row)),
+                self.holds(row),
+                format!("NOT {}", self.same_row(row)),
+            ]
+        };
         let log_conflict = |conditions: &[String]| {
             format!(
                 "  INSERT INTO {CONFLICTS_TABLE} (table_name, legacy_key, reason, detected_at)\n  \
@@ -83,6 +107,17 @@ impl Link {
                 where_all(conditions)
             )
         };
+        let mark = |conditions: &[String]| {
+            format!(
+                "  INSERT INTO {REPLACED_KEYS_TABLE} (table_name, legacy_key)\n  \
+                 SELECT {t}, NEW.{key}\n{};\n",
+                where_all(conditions)
+            )
+        };
+        let forget = |what: &str, conditions: &[String]| {
+            format!("  DELETE FROM {what}\n{};\n", where_all(conditions))
+        };
+        let log_key = |row: &str| format!("legacy_key = +{row}.{key}");
         vec![
             Trigger {
                 sql: format!(
@@ -90,30 +125,42 @@ impl Link {
                      WHEN EXISTS (SELECT 1 FROM {legacy} WHERE {key} = NEW.{key})\nBEGIN\n\
                      \x20 -- An insert of a key the legacy table holds replaces its row (INSERT OR\n\
                      \x20 -- REPLACE): mark it, so that the insert trigger carries it over as an update.\n\
-                     \x20 INSERT INTO {REPLACED_KEYS_TABLE} (table_name, legacy_key)\n\
-                     \x20 SELECT {t}, NEW.{key}\n{};\nEND",
-                    where_all(&[format!("NOT {}", self.replaced("NEW"))]),
+                     {}END",
+                    mark(&[format!("NOT {}", self.replaced("NEW"))]),
                     name = quoted(&before_insert),
                 ),
                 name: before_insert,
             },
             Trigger {
                 sql: format!(
+                    "CREATE TRIGGER {name}\nBEFORE UPDATE OF {} ON {legacy}\n\
+                     WHEN OLD.{key} IS NOT NEW.{key}\n\
+                     \x20 AND EXISTS (SELECT 1 FROM {legacy} WHERE {key} = NEW.{key})\nBEGIN\n\
+                     \x20 -- A key moved onto one the legacy table holds replaces that row (UPDATE OR\n\
+                     \x20 -- REPLACE): mark it, so that the update trigger carries it over as an update.\n\
+                     {}END",
+                    key_names.join(", "),
+                    mark(&[format!("NOT {}", self.replaced("NEW"))]),
+                    name = quoted(&before_update),
+                ),
+                name: before_update,
+            },
+            Trigger {
+                sql: format!(
                     "CREATE TRIGGER {name}\nAFTER INSERT ON {legacy}\nBEGIN\n\
                      \x20 -- A key the legacy table did not hold: what was logged about it is over, and\n\
-                     \x20 -- a row the new table holds under it is another row (a conflict).\n\
-                     \x20 DELETE FROM {CONFLICTS_TABLE}\n{};\n{}\
-                     \x20 DELETE FROM {REPLACED_KEYS_TABLE}\n{};\n{}END",
-                    where_all(&[
-                        format!("table_name = {t}"),
-                        format!("legacy_key = NEW.{key}"),
-                        format!("NOT {}", self.replaced("NEW")),
-                    ]),
-                    log_conflict(&[
-                        format!("NOT {}", self.replaced("NEW")),
-                        self.holds("NEW"),
-                    ]),
-                    where_all(&[format!("table_name = {t}"), format!("legacy_key = NEW.{key}")]),
+                     \x20 -- a different row the new table holds under it is another row (a conflict).\n\
+                     {}{}{}{}END",
+                    forget(
+                        CONFLICTS_TABLE,
+                        &[
+                            format!("table_name = {t}"),
+                            log_key("NEW"),
+                            format!("NOT {}", self.replaced("NEW")),
+                        ]
+                    ),
+                    log_conflict(&fresh_key("NEW")),
+                    forget(REPLACED_KEYS_TABLE, &[format!("table_name = {t}"), log_key("NEW")]),
                     self.apply(),
                     name = quoted(&insert),
                 ),
@@ -121,31 +168,44 @@ impl Link {
             },
             Trigger {
                 sql: format!(
-                    "CREATE TRIGGER {name}\nAFTER UPDATE{update_of}{space}ON {legacy}\nBEGIN\n\
-                     \x20 -- An upsert's DO UPDATE leaves its mark behind.\n\
-                     \x20 DELETE FROM {REPLACED_KEYS_TABLE}\n{};\n\
+                    "CREATE TRIGGER {name}\nAFTER UPDATE{update_of}ON {legacy}\nBEGIN\n\
                      \x20 -- A new key: the row left the old one (a delete, unless the new table's\n\
-                     \x20 -- row there is another row) and took one the legacy table did not hold.\n\
-                     \x20 DELETE FROM {table}\n{};\n\
-                     \x20 DELETE FROM {CONFLICTS_TABLE}\n{};\n{}{}END",
-                    where_all(&[
-                        format!("table_name = {t}"),
-                        format!("legacy_key IN (OLD.{key}, NEW.{key})"),
-                    ]),
-                    where_all(&[
-                        format!("{new_key} = OLD.{key}"),
-                        moved.clone(),
-                        format!("NOT {}", self.taken("OLD")),
-                    ]),
-                    where_all(&[
-                        format!("table_name = {t}"),
-                        format!("legacy_key IN (OLD.{key}, NEW.{key})"),
-                        moved.clone(),
-                    ]),
-                    log_conflict(&[moved.clone(), self.holds("NEW")]),
+                     \x20 -- row there is another row) and took one the legacy table did not hold,\n\
+                     \x20 -- unless it replaced the row there (UPDATE OR REPLACE).\n\
+                     {}{}{}{}\
+                     \x20 -- Marks of this statement, or of an upsert's DO UPDATE, are spent.\n\
+                     {}{}END",
+                    forget(
+                        &table,
+                        &[
+                            format!("{new_key} = OLD.{key}"),
+                            moved.clone(),
+                            format!("NOT {}", self.taken("OLD")),
+                        ]
+                    ),
+                    forget(
+                        CONFLICTS_TABLE,
+                        &[format!("table_name = {t}"), log_key("OLD"), moved.clone()]
+                    ),
+                    forget(
+                        CONFLICTS_TABLE,
+                        &[
+                            format!("table_name = {t}"),
+                            log_key("NEW"),
+                            moved.clone(),
+                            format!("NOT {}", self.replaced("NEW")),
+                        ]
+                    ),
+                    log_conflict(&[&[moved.clone()][..], &fresh_key("NEW")].concat()),
+                    forget(
+                        REPLACED_KEYS_TABLE,
+                        &[
+                            format!("table_name = {t}"),
+                            format!("legacy_key IN (+OLD.{key}, +NEW.{key})"),
+                        ]
+                    ),
                     self.apply(),
                     name = quoted(&update),
-                    space = if update_of.is_empty() { " " } else { "" },
                 ),
                 name: update,
             },
@@ -153,15 +213,19 @@ impl Link {
                 sql: format!(
                     "CREATE TRIGGER {name}\nAFTER DELETE ON {legacy}\nBEGIN\n\
                      \x20 -- Carried over, unless the new table's row under the key is another row.\n\
-                     \x20 DELETE FROM {table}\n{};\n\
-                     \x20 DELETE FROM {CONFLICTS_TABLE}\n{};\n\
-                     \x20 DELETE FROM {REPLACED_KEYS_TABLE}\n{};\nEND",
-                    where_all(&[
-                        format!("{new_key} = OLD.{key}"),
-                        format!("NOT {}", self.taken("OLD")),
-                    ]),
-                    where_all(&[format!("table_name = {t}"), format!("legacy_key = OLD.{key}")]),
-                    where_all(&[format!("table_name = {t}"), format!("legacy_key = OLD.{key}")]),
+                     {}{}{}END",
+                    forget(
+                        &table,
+                        &[
+                            format!("{new_key} = OLD.{key}"),
+                            format!("NOT {}", self.taken("OLD")),
+                        ]
+                    ),
+                    forget(CONFLICTS_TABLE, &[format!("table_name = {t}"), log_key("OLD")]),
+                    forget(
+                        REPLACED_KEYS_TABLE,
+                        &[format!("table_name = {t}"), log_key("OLD")]
+                    ),
                     name = quoted(&delete),
                 ),
                 name: delete,
@@ -171,7 +235,9 @@ impl Link {
 
     /// The statements that write the legacy row `NEW` into the new table: an update of the
     /// row under its key, else an insert; or a `rejected` entry when the new table cannot
-    /// hold it. Nothing when the key is another row's there.
+    /// hold it. Nothing when the key is another row's there, or when `NEW` is no longer the
+    /// legacy row (a trigger of the application's rewrote it, and that write was carried
+    /// over as it happened).
     fn apply(&self) -> String {
         let table = quoted(self.table);
         let key = quoted(&self.key_source);
@@ -179,6 +245,7 @@ impl Link {
         let t = literal(self.table);
         let complete = self.complete("NEW");
         let not_taken = format!("NOT {}", self.taken("NEW"));
+        let current = self.current("NEW");
         let not_holds = format!("NOT {}", self.holds("NEW"));
         let sets: Vec<String> = self
             .pairs
@@ -192,7 +259,7 @@ impl Link {
             .iter()
             .map(|(_, s)| format!("NEW.{}", quoted(s)))
             .collect();
-        let writes = [complete.clone(), not_taken.clone()];
+        let writes = [complete.clone(), not_taken.clone(), current.clone()];
         let update = if sets.is_empty() {
             String::new()
         } else {
@@ -215,10 +282,10 @@ impl Link {
              \x20 SELECT RAISE(ABORT,\n    {message})\n{};\n",
             where_all(&[
                 format!("table_name = {t}"),
-                format!("legacy_key = NEW.{key}"),
+                format!("legacy_key = +NEW.{key}"),
                 not_taken.clone(),
             ]),
-            where_all(&[format!("NOT ({complete})"), not_taken]),
+            where_all(&[format!("NOT ({complete})"), not_taken, current]),
             indented(&wrapped_list(&columns)),
             indented(&wrapped_list(&values)),
             where_all(&inserted),
@@ -235,7 +302,7 @@ impl Link {
     fn taken(&self, row: &str) -> String {
         format!(
             "EXISTS (SELECT 1 FROM {CONFLICTS_TABLE} WHERE table_name = {}\n\
-             AND legacy_key = {row}.{} AND reason = 'key_taken' AND settled IS NOT 'took_legacy')",
+             AND legacy_key = +{row}.{} AND reason = 'key_taken' AND settled IS NOT 'took_legacy')",
             literal(self.table),
             quoted(&self.key_source)
         )
@@ -251,11 +318,40 @@ impl Link {
         )
     }
 
-    /// The insert replaces the legacy row of its key (marked by the before-insert trigger).
+    /// The new table's row under the key holds the legacy row's values as they are now: the
+    /// same row, whoever wrote it there.
+    fn same_row(&self, row: &str) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM {} AS n, {} AS l\nWHERE n.{} = {row}.{key} AND l.{key} = {row}.{key}\nAND {})",
+            quoted(self.table),
+            quoted(self.legacy),
+            quoted(self.key.name),
+            self.equal("n", "l"),
+            key = quoted(&self.key_source),
+        )
+    }
+
+    /// `NEW` is still the legacy row: no later write to it (by a trigger of the
+    /// application's, firing before this one) has changed it since.
+    fn current(&self, row: &str) -> String {
+        let same: Vec<String> = self
+            .pairs
+            .iter()
+            .map(|(_, s)| format!("{0} IS {row}.{0} COLLATE BINARY", quoted(s)))
+            .collect();
+        format!(
+            "EXISTS (SELECT 1 FROM {} WHERE {key} = {row}.{key}\nAND {})",
+            quoted(self.legacy),
+            same.join(" AND "),
+            key = quoted(&self.key_source),
+        )
+    }
+
+    /// The insert replaces the legacy row of its key (marked by a before trigger).
     fn replaced(&self, row: &str) -> String {
         format!(
             "EXISTS (SELECT 1 FROM {REPLACED_KEYS_TABLE} WHERE table_name = {}\n\
-             AND legacy_key = {row}.{})",
+             AND legacy_key = +{row}.{})",
             literal(self.table),
             quoted(&self.key_source)
         )

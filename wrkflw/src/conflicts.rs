@@ -175,7 +175,9 @@ pub(crate) struct Settlement {
 }
 
 impl Settlement {
-    pub(crate) fn new(link: &Link) -> Settlement {
+    /// `present`: the columns the table had when the log was read; rows compare on those, as
+    /// planning compared them.
+    pub(crate) fn new(link: &Link, present: impl Fn(&str) -> bool) -> Settlement {
         let t = literal(link.table);
         let log = format!("main.{CONFLICTS_TABLE}");
         let legacy = main(link.legacy);
@@ -206,7 +208,7 @@ impl Settlement {
             forget_same: format!(
                 "DELETE FROM {log}\nWHERE table_name = {t} AND settled IS NOT 'took_legacy'\n  AND EXISTS (SELECT 1 FROM {legacy} AS l, {table} AS n\n    WHERE l.{key} = {CONFLICTS_TABLE}.legacy_key AND {} AND {})",
                 link.same_key("n", "l"),
-                link.equal("n", "l"),
+                link.equal_among("n", "l", present),
             ),
             take_legacy: link.update_from_legacy(&format!(
                 "n.{} IN ({})",

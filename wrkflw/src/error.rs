@@ -81,21 +81,23 @@ pub enum Error {
         sample_keys: Vec<String>,
     },
 
-    /// Keeping the legacy table needs its key column to be unique, so that the change
-    /// capture can find a legacy row by its key.
+    /// Keeping the legacy table needs its key to identify a row the way the table's key
+    /// does, so that the change capture can carry each write over by key: unique there, a
+    /// stored column, of the same type affinity and compared byte for byte (`BINARY`).
     #[error(
-        "cannot keep `{legacy_table}` beside `{table}`: its column `{column}`, the key, is not unique there \
-         (no PRIMARY KEY or UNIQUE index of its own, or a generated column), so changes to it cannot be \
-         carried over by key; nothing was changed. Add `CREATE UNIQUE INDEX ... ON {legacy_table} ({column})`, \
-         or migrate with LegacyTable::Drop"
+        "cannot keep `{legacy_table}` beside `{table}`: its key column `{column}` {problem}, so writes to it \
+         cannot be carried over by key; nothing was changed. {}",
+        problem.fix(legacy_table, column)
     )]
-    LegacyKeyNotUnique {
+    CannotCapture {
         /// The new table.
         table: String,
         /// The legacy table.
         legacy_table: String,
         /// The legacy key column.
         column: String,
+        /// What is wrong with it.
+        problem: KeyProblem,
     },
 
     /// Several legacy rows have the same key as the table stores it (`'01'` and `'1'` in an
@@ -296,6 +298,80 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+}
+
+/// Why a legacy key cannot carry the change capture, in [`Error::CannotCapture`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyProblem {
+    /// It is a generated column.
+    Generated,
+    /// No `PRIMARY KEY` or `UNIQUE` index of its own makes it unique.
+    NotUnique {
+        /// It was unique when the capture was installed: the index was dropped since, and
+        /// rows with equal keys may have been taken for one.
+        since_installed: bool,
+    },
+    /// Its type affinity differs from the field's type: distinct legacy keys (`'01'` and
+    /// `'1'`) can be one key in the table.
+    Affinity {
+        /// The legacy column's affinity, e.g. `TEXT`.
+        legacy: String,
+        /// The field's type.
+        field: crate::SqlType,
+    },
+    /// It compares with another collation than `BINARY`, e.g. `NOCASE`.
+    Collation {
+        /// The collation.
+        collation: String,
+    },
+}
+
+impl fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyProblem::Generated => f.write_str("is a generated column"),
+            KeyProblem::NotUnique { .. } => f.write_str(
+                "is not unique there (no PRIMARY KEY or UNIQUE index of its own)",
+            ),
+            KeyProblem::Affinity { legacy, field } => write!(
+                f,
+                "has {legacy} affinity there but the field is {field}, so distinct legacy keys can be one key in the table ('01' and '1')"
+            ),
+            KeyProblem::Collation { collation } => write!(
+                f,
+                "compares with COLLATE {collation} there, where the table's key compares byte for byte"
+            ),
+        }
+    }
+}
+
+impl KeyProblem {
+    /// What would settle it, as a sentence.
+    fn fix(&self, legacy_table: &str, column: &str) -> String {
+        const OR_DROP: &str = ", or migrate with LegacyTable::Drop (no capture is needed when the legacy table goes in the same run)";
+        match self {
+            KeyProblem::Generated => format!("Read the key from a stored column{OR_DROP}"),
+            KeyProblem::NotUnique {
+                since_installed: false,
+            } => format!(
+                "Add `CREATE UNIQUE INDEX ... ON {legacy_table} ({column})` once no two rows share a key{OR_DROP}"
+            ),
+            KeyProblem::NotUnique {
+                since_installed: true,
+            } => format!(
+                "Add `CREATE UNIQUE INDEX ... ON {legacy_table} ({column})` again once no two rows share a key; \
+                 the capture may have taken rows with equal keys for one meanwhile, so compare both tables \
+                 before dropping the legacy table"
+            ),
+            KeyProblem::Affinity { .. } => {
+                format!("Give the field the type of the legacy column{OR_DROP}")
+            }
+            KeyProblem::Collation { .. } => {
+                format!("Declare the legacy key without a collation{OR_DROP}")
+            }
+        }
+    }
 }
 
 /// A column of legacy rows that hold NULL where the new table says `NOT NULL`.

@@ -97,6 +97,19 @@ pub(crate) fn read(conn: &Connection, table: &str) -> rusqlite::Result<Option<En
     .optional()
 }
 
+/// The tables whose ledger row records a capture installed on `legacy`.
+pub(crate) fn capturing(conn: &Connection, legacy: &str) -> rusqlite::Result<Vec<String>> {
+    if schema::kind(conn, LEDGER_TABLE)?.as_deref() != Some("table") {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare(
+        "SELECT table_name FROM main.wrkflw_migrations
+         WHERE legacy_table = ?1 COLLATE NOCASE AND capture IS NOT NULL ORDER BY table_name",
+    )?;
+    let rows = stmt.query_map([legacy], |row| row.get(0))?;
+    rows.collect()
+}
+
 /// Writes `table`'s ledger row.
 pub(crate) fn record(
     conn: &Connection,

@@ -54,7 +54,7 @@ pub use wrkflw_macros::wrkflw_table;
 pub use rusqlite;
 
 pub use conflicts::OnConflict;
-pub use error::{Error, NullCount, Result, Step};
+pub use error::{Error, KeyProblem, NullCount, Result, Step};
 pub use ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
 pub use migrate::{migrate, row_counts, Migrator, DEFAULT_BUSY_TIMEOUT};
 pub use plan::{plan, Action, CopyPath, Plan, PlannedStep};

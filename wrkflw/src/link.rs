@@ -25,6 +25,13 @@ pub(crate) struct Link {
     pub(crate) legacy_only: Vec<String>,
     /// Some legacy column read is generated: an update of any column may change it.
     pub(crate) reads_generated: bool,
+    /// The legacy key is an `INTEGER PRIMARY KEY`, SQLite's rowid: `UPDATE ... SET rowid`
+    /// changes it without naming it.
+    pub(crate) legacy_key_is_rowid: bool,
+    /// The rowid's other names the legacy table's own columns do not take.
+    pub(crate) rowid_names: Vec<&'static str>,
+    /// The table's key is an `INTEGER PRIMARY KEY`, which takes only integers.
+    pub(crate) key_is_rowid: bool,
 }
 
 impl Link {
@@ -71,6 +78,20 @@ impl Link {
             .find(|(c, _)| c.primary_key)
             .map(|(_, s)| s.clone())
             .unwrap_or_else(|| key.name.to_owned());
+        let legacy_key_is_rowid = legacy_columns.iter().filter(|c| c.primary_key).count() == 1
+            && legacy_columns.iter().any(|c| {
+                c.primary_key
+                    && c.name.eq_ignore_ascii_case(&key_source)
+                    && c.declared_type.eq_ignore_ascii_case("INTEGER")
+            });
+        let rowid_names = ["rowid", "oid", "_rowid_"]
+            .into_iter()
+            .filter(|alias| {
+                !legacy_columns
+                    .iter()
+                    .any(|c| c.name.eq_ignore_ascii_case(alias))
+            })
+            .collect();
         Ok(Link {
             table: spec.table,
             legacy,
@@ -80,6 +101,9 @@ impl Link {
             defaulted,
             legacy_only,
             reads_generated,
+            legacy_key_is_rowid,
+            rowid_names,
+            key_is_rowid: spec.key_is_rowid(),
         })
     }
 
@@ -90,12 +114,20 @@ impl Link {
             .filter(|(c, _)| !c.nullable || c.primary_key)
     }
 
-    /// `l.a IS NOT NULL AND ...`: the legacy row `alias` has every value the table requires.
+    /// `l.a IS NOT NULL AND ...`: the legacy row `alias` has every value the table requires,
+    /// and a key an `INTEGER PRIMARY KEY` can take.
     pub(crate) fn complete(&self, alias: &str) -> String {
-        self.required()
+        let mut checks: Vec<String> = self
+            .required()
             .map(|(_, source)| format!("{alias}.{} IS NOT NULL", quoted(source)))
-            .collect::<Vec<_>>()
-            .join(" AND ")
+            .collect();
+        if self.key_is_rowid {
+            checks.push(format!(
+                "typeof({alias}.{}) = 'integer'",
+                quoted(&self.key_source)
+            ));
+        }
+        checks.join(" AND ")
     }
 
     /// `n.a IS l.a AND ...`: the table's row `n` holds what the legacy row `l` holds, each

@@ -157,7 +157,7 @@ impl Migrator {
                             timeout,
                             on_conflict: self.on_conflict,
                         }
-                        .run(self.fate(i, legacy))
+                        .run(self.fate(i, legacy), &self.companions(i))
                     })
                     .collect()
             })
@@ -175,10 +175,32 @@ impl Migrator {
                 .enumerate()
                 .map(|(i, spec)| {
                     let fate = self.fate(i, legacy);
-                    Ok(TablePlan::new(conn, spec, fate, self.on_conflict, Counting::Count)?.plan)
+                    let companions = self.companions(i);
+                    let plan = TablePlan::new(
+                        conn,
+                        spec,
+                        fate,
+                        &companions,
+                        self.on_conflict,
+                        Counting::Count,
+                    )?;
+                    Ok(plan.plan)
                 })
                 .collect()
         })
+    }
+
+    /// The other tables of this migrator that read table `i`'s legacy table.
+    fn companions(&self, i: usize) -> Vec<&'static str> {
+        let Some(legacy) = self.tables[i].legacy else {
+            return Vec::new();
+        };
+        self.tables
+            .iter()
+            .enumerate()
+            .filter(|(j, t)| *j != i && t.legacy.is_some_and(|l| l.eq_ignore_ascii_case(legacy)))
+            .map(|(_, t)| t.table)
+            .collect()
     }
 
     /// A legacy table that a later table reads too is dropped by that one, after its copy.
@@ -267,8 +289,15 @@ struct Migration<'t, 'c> {
 impl Migration<'_, '_> {
     /// Plans, then runs the plan's statements in order, checking each copy, each settlement
     /// and each new index as it goes.
-    fn run(&self, fate: LegacyFate) -> Result<MigrationReport> {
-        let plan = TablePlan::new(self.tx, self.spec, fate, self.on_conflict, Counting::Skip)?;
+    fn run(&self, fate: LegacyFate, companions: &[&str]) -> Result<MigrationReport> {
+        let plan = TablePlan::new(
+            self.tx,
+            self.spec,
+            fate,
+            companions,
+            self.on_conflict,
+            Counting::Skip,
+        )?;
         let mut report = MigrationReport {
             table: self.spec.table.to_owned(),
             legacy_table: self.spec.legacy.map(str::to_owned),

@@ -272,7 +272,15 @@ pub fn plan<T: Table>(conn: &Connection, legacy: LegacyTable) -> Result<Plan> {
     let spec = TableSpec::of::<T>();
     in_read_transaction(conn, spec.table, |conn| {
         let fate = LegacyFate::from(legacy);
-        Ok(TablePlan::new(conn, &spec, fate, OnConflict::default(), Counting::Count)?.plan)
+        Ok(TablePlan::new(
+            conn,
+            &spec,
+            fate,
+            &[],
+            OnConflict::default(),
+            Counting::Count,
+        )?
+        .plan)
     })
 }
 

@@ -18,7 +18,7 @@ use crate::plan::{Action, CopyPath, Plan, PlannedStep};
 use crate::schema::{self, TableColumn};
 use crate::spec::{index_name, TableSpec};
 use crate::sql_text::{literal, main, normalized_default, quoted};
-use crate::{CaptureStatus, Column, Error, LegacyTable, OnConflict, Result, SqlType};
+use crate::{CaptureStatus, Column, Error, KeyProblem, LegacyTable, OnConflict, Result, SqlType};
 
 /// Whether planning counts the rows each copy will insert (for `plan`) or skips that work
 /// (inside `migrate`, which learns the count from the copy itself).
@@ -78,9 +78,9 @@ pub(crate) struct LegacyPlan {
 /// The capture triggers found on the legacy table, against what this struct installs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Found {
-    /// All four, exactly as this struct writes them.
+    /// All of them, exactly as this struct writes them.
     Intact,
-    /// All four, as an earlier shape of the struct wrote them (the ledger's checksum): the
+    /// All of them, as an earlier shape of the struct wrote them (the ledger's checksum): the
     /// capture ran without a gap and only needs replacing.
     Outdated,
     /// Recorded in the ledger but missing or changed: writes may have gone uncaptured.
@@ -90,10 +90,12 @@ enum Found {
 }
 
 impl TablePlan {
+    /// `companions`: the other tables of the same `Migrator` that read this legacy table.
     pub(crate) fn new(
         conn: &Connection,
         spec: &TableSpec,
         fate: LegacyFate,
+        companions: &[&str],
         on_conflict: OnConflict,
         counting: Counting,
     ) -> Result<TablePlan> {
@@ -176,23 +178,12 @@ impl TablePlan {
             None
         };
         let install = fate == LegacyFate::Keep && found != Found::Intact;
-        if install {
-            let key = legacy_columns
-                .iter()
-                .find(|c| c.name.eq_ignore_ascii_case(&link.key_source));
-            let unique = key.is_some_and(|c| !c.generated)
-                && schema::is_unique(conn, legacy_name, &link.key_source, &legacy_columns)
-                    .map_err(&inspect)?;
-            if !unique {
-                return Err(Error::LegacyKeyNotUnique {
-                    table: spec.table.to_owned(),
-                    legacy_table: legacy_name.to_owned(),
-                    column: link.key_source.clone(),
-                });
-            }
+        let captured = matches!(found, Found::Intact | Found::Outdated);
+        if install || captured {
+            capture_fits(conn, spec, &link, &legacy_columns, install)?;
         }
         if fate == LegacyFate::Drop {
-            refuse_drop_while_used(conn, legacy_name)?;
+            refuse_drop_while_used(conn, spec.table, companions, legacy_name)?;
         }
 
         // The conflict log: settled before any copy, which then copies only the rest.
@@ -200,6 +191,7 @@ impl TablePlan {
         // A column the struct gained that the legacy table holds: the rows already here
         // take their values from it, or those values would be lost with the legacy table.
         for column in &columns_added {
+            refuse_nulls_for_a_required_fill(conn, &link, column)?;
             if let Some(sql) = fill_column_sql(&link, column, log_exists) {
                 let at = schema_steps
                     .iter()
@@ -253,7 +245,7 @@ impl TablePlan {
                 });
             }
         } else {
-            settled_keys = settle(conn, &link, &logged, on_conflict, &mut steps)?;
+            settled_keys = settle(conn, &link, &logged, on_conflict, present, &mut steps)?;
         }
         if marks > 0 {
             steps.push(PlannedStep {
@@ -332,24 +324,12 @@ impl TablePlan {
                 }
             }
         }
-        let changes = !schema_steps.is_empty() || !steps.is_empty() || !capture_steps.is_empty();
-        let record = changes || previous.is_none();
-        if record && !table_is(conn, LEDGER_TABLE)? {
-            bookkeeping.insert(
-                0,
-                PlannedStep {
-                    action: Action::CreateLedger,
-                    sql: CREATE_LEDGER_SQL.to_owned(),
-                },
-            );
-        }
-
+        // A table whose legacy table a later table of the run drops ends the run without a
+        // capture too.
         let capture = match (fate, found) {
-            (LegacyFate::Drop, _) if found != Found::Absent => Some(CaptureStatus::Removed),
-            (LegacyFate::Drop, _) => None,
+            (LegacyFate::Drop | LegacyFate::DroppedLater, Found::Absent) => None,
+            (LegacyFate::Drop | LegacyFate::DroppedLater, _) => Some(CaptureStatus::Removed),
             (_, Found::Intact) => Some(CaptureStatus::Active),
-            (LegacyFate::DroppedLater, Found::Outdated) => Some(CaptureStatus::Active),
-            (LegacyFate::DroppedLater, _) => None,
             (LegacyFate::Keep, Found::Outdated) => Some(CaptureStatus::Updated),
             (LegacyFate::Keep, Found::Altered) => Some(CaptureStatus::Restored),
             (LegacyFate::Keep, Found::Absent) => Some(CaptureStatus::Installed),
@@ -361,6 +341,22 @@ impl TablePlan {
             )),
             Some(_) => previous.as_ref().and_then(|p| p.capture.clone()),
         };
+        let changes = !schema_steps.is_empty() || !steps.is_empty() || !capture_steps.is_empty();
+        // The ledger is written when the run changes anything, is the table's first, or
+        // leaves the capture otherwise than recorded (a later table of the run drops it).
+        let record = changes
+            || previous
+                .as_ref()
+                .is_none_or(|p| p.capture != capture_checksum);
+        if record && !table_is(conn, LEDGER_TABLE)? {
+            bookkeeping.insert(
+                0,
+                PlannedStep {
+                    action: Action::CreateLedger,
+                    sql: CREATE_LEDGER_SQL.to_owned(),
+                },
+            );
+        }
 
         let mut all = bookkeeping;
         // Settling writes the table's rows, so it comes after the table is there.
@@ -439,9 +435,72 @@ fn found(
     }
 }
 
-/// Dropping the legacy table must not cascade into other tables' rows (foreign keys) or
-/// break views and triggers that use it.
-fn refuse_drop_while_used(conn: &Connection, legacy: &str) -> Result<()> {
+/// Whether the legacy key can carry writes over by key: a stored column, unique there, of
+/// the table key's affinity and compared byte for byte. Only uniqueness can change while the
+/// capture is installed (the rest would need the table rebuilt, which removes the capture).
+fn capture_fits(
+    conn: &Connection,
+    spec: &TableSpec,
+    link: &Link,
+    legacy_columns: &[TableColumn],
+    install: bool,
+) -> Result<()> {
+    let inspect = sqlite_error(spec.table, Step::Inspect);
+    let unfit = |problem: KeyProblem| {
+        Err(Error::CannotCapture {
+            table: spec.table.to_owned(),
+            legacy_table: link.legacy.to_owned(),
+            column: link.key_source.clone(),
+            problem,
+        })
+    };
+    let key = legacy_columns
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(&link.key_source));
+    if key.is_none_or(|c| c.generated) {
+        return unfit(KeyProblem::Generated);
+    }
+    if !schema::is_unique(conn, link.legacy, &link.key_source, legacy_columns).map_err(&inspect)? {
+        return unfit(KeyProblem::NotUnique {
+            since_installed: !install,
+        });
+    }
+    if !install {
+        return Ok(());
+    }
+    let legacy_affinity = key.map(|c| schema::affinity(&c.declared_type));
+    if legacy_affinity != Some(table_affinity(link.key.sql_type)) {
+        return unfit(KeyProblem::Affinity {
+            legacy: affinity_name(legacy_affinity).to_owned(),
+            field: link.key.sql_type,
+        });
+    }
+    let collation = schema::collation(conn, link.legacy, &link.key_source).map_err(&inspect)?;
+    if !collation.eq_ignore_ascii_case("BINARY") {
+        return unfit(KeyProblem::Collation { collation });
+    }
+    Ok(())
+}
+
+fn affinity_name(affinity: Option<schema::Affinity>) -> &'static str {
+    match affinity {
+        Some(schema::Affinity::Integer) => "INTEGER",
+        Some(schema::Affinity::Text) => "TEXT",
+        Some(schema::Affinity::Real) => "REAL",
+        Some(schema::Affinity::Numeric) => "NUMERIC",
+        Some(schema::Affinity::Blob) | None => "no (BLOB)",
+    }
+}
+
+/// Dropping the legacy table must not cascade into other tables' rows (foreign keys), break
+/// views and triggers that use it, or end the capture of another table that reads it and
+/// has not copied for the last time (one outside this `Migrator`).
+fn refuse_drop_while_used(
+    conn: &Connection,
+    table: &str,
+    companions: &[&str],
+    legacy: &str,
+) -> Result<()> {
     let inspect = sqlite_error(legacy, Step::Inspect);
     let referencing = schema::referencing_tables(conn, legacy).map_err(&inspect)?;
     if !referencing.is_empty() {
@@ -450,7 +509,14 @@ fn refuse_drop_while_used(conn: &Connection, legacy: &str) -> Result<()> {
             tables: referencing,
         });
     }
-    let using = schema::objects_using(conn, legacy).map_err(&inspect)?;
+    let mut using = schema::objects_using(conn, legacy).map_err(&inspect)?;
+    for other in ledger::capturing(conn, legacy).map_err(&inspect)? {
+        let ours = other.eq_ignore_ascii_case(table)
+            || companions.iter().any(|c| c.eq_ignore_ascii_case(&other));
+        if !ours {
+            using.push(format!("the change capture of table `{other}`"));
+        }
+    }
     if !using.is_empty() {
         return Err(Error::LegacyTableInUse {
             legacy_table: legacy.to_owned(),
@@ -468,6 +534,7 @@ fn settle(
     link: &Link,
     logged: &[Logged],
     on_conflict: OnConflict,
+    present: impl Fn(&str) -> bool,
     steps: &mut Vec<PlannedStep>,
 ) -> Result<Vec<String>> {
     let unwritable: Vec<_> = logged
@@ -476,9 +543,23 @@ fn settle(
         .map(|e| e.value.clone())
         .collect();
     if !unwritable.is_empty() {
-        let nulls = crate::verify::nulls_of(conn, link, &unwritable)
-            .map_err(sqlite_error(link.table, Step::Settle))?;
-        return Err(crate::verify::rejected(link, nulls));
+        let fail = sqlite_error(link.table, Step::Settle);
+        let nulls = crate::verify::nulls_of(conn, link, &unwritable).map_err(&fail)?;
+        if !nulls.is_empty() {
+            return Err(crate::verify::rejected(link, nulls));
+        }
+        return Err(Error::WrongType {
+            table: link.table.to_owned(),
+            legacy_table: link.legacy.to_owned(),
+            column: link.key_source.clone(),
+            expected: "integers".to_owned(),
+            sample_keys: logged
+                .iter()
+                .filter(|e| e.written(on_conflict) && !e.complete)
+                .take(5)
+                .map(|e| e.key.clone())
+                .collect(),
+        });
     }
     let pending: Vec<&Logged> = logged.iter().filter(|e| e.pending_conflict()).collect();
     if on_conflict == OnConflict::Fail && !pending.is_empty() {
@@ -497,7 +578,7 @@ fn settle(
         e.state == State::Differs && e.reason == Reason::Rejected && e.settled == Settled::Pending
     });
     let same = count(&|e| e.state == State::Same && live(e)) + free + rejected;
-    let sql = Settlement::new(link);
+    let sql = Settlement::new(link, present);
     let mut push = |n: u64, action: Action, sql: String| {
         if n > 0 {
             steps.push(PlannedStep { action, sql });
@@ -536,6 +617,32 @@ fn settle(
         mark,
     );
     Ok(pending.iter().map(|e| e.key.clone()).collect())
+}
+
+/// A `NOT NULL` column just added and filled from the legacy table: legacy rows the table
+/// holds with NULL there cannot be written into it.
+fn refuse_nulls_for_a_required_fill(conn: &Connection, link: &Link, column: &str) -> Result<()> {
+    let Some((added, source)) = link.pairs.iter().find(|(c, _)| c.name == column) else {
+        return Ok(());
+    };
+    if added.nullable {
+        return Ok(());
+    }
+    let held = format!(
+        "EXISTS (SELECT 1 FROM {} AS n WHERE {})",
+        main(link.table),
+        link.same_key("n", "l")
+    );
+    let nulls: Vec<_> = crate::verify::nulls_where(conn, link, &held)
+        .map_err(sqlite_error(link.table, Step::Inspect))?
+        .into_iter()
+        .filter(|n| n.column == *source)
+        .collect();
+    if nulls.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::verify::rejected(link, nulls))
+    }
 }
 
 /// `UPDATE` that fills a column just added from the legacy column feeding it, for every
