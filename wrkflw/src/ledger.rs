@@ -81,19 +81,18 @@ pub(crate) fn read(conn: &Connection, table: &str) -> rusqlite::Result<Option<En
     if schema::kind(conn, LEDGER_TABLE)?.as_deref() != Some("table") {
         return Ok(None);
     }
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT legacy_table, rows_copied, capture, conflicts_settled FROM main.wrkflw_migrations
          WHERE table_name = ?1 COLLATE NOCASE",
-        [table],
-        |row| {
-            Ok(Entry {
-                legacy_table: row.get(0)?,
-                rows_copied: row.get::<_, i64>(1)? as u64,
-                capture: row.get(2)?,
-                conflicts_settled: row.get::<_, i64>(3)? as u64,
-            })
-        },
-    )
+    )?
+    .query_row([table], |row| {
+        Ok(Entry {
+            legacy_table: row.get(0)?,
+            rows_copied: row.get::<_, i64>(1)? as u64,
+            capture: row.get(2)?,
+            conflicts_settled: row.get::<_, i64>(3)? as u64,
+        })
+    })
     .optional()
 }
 

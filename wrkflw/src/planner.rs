@@ -211,16 +211,17 @@ impl TablePlan {
             }
         }
         let present = |column: &str| existing.iter().any(|c| c.name.eq_ignore_ascii_case(column));
-        let logged = if log_exists && table_existed {
-            conflicts::read(conn, &link, present).map_err(sqlite_error(spec.table, Step::Settle))?
-        } else {
-            Vec::new()
-        };
-        let stale_entries = if log_exists && !table_existed {
+        let entries = if log_exists {
             count_entries(conn, CONFLICTS_TABLE, spec.table).map_err(&inspect)?
         } else {
             0
         };
+        let logged = if entries > 0 && table_existed {
+            conflicts::read(conn, &link, present).map_err(sqlite_error(spec.table, Step::Settle))?
+        } else {
+            Vec::new()
+        };
+        let stale_entries = if table_existed { 0 } else { entries };
         // Keys marked as being replaced outlive their statement only when the insert was
         // skipped (INSERT OR IGNORE): under the write lock no statement is under way, so
         // every mark is stale.
@@ -673,11 +674,10 @@ fn fill_column_sql(link: &Link, column: &str, log_exists: bool) -> Option<String
 
 /// The rows of `table` in one of the capture's bookkeeping tables.
 fn count_entries(conn: &Connection, log: &str, table: &str) -> rusqlite::Result<u64> {
-    conn.query_row(
-        &format!("SELECT count(*) FROM main.{log} WHERE table_name = ?1"),
-        [table],
-        |row| row.get::<_, i64>(0),
-    )
+    conn.prepare_cached(&format!(
+        "SELECT count(*) FROM main.{log} WHERE table_name = ?1"
+    ))?
+    .query_row([table], |row| row.get::<_, i64>(0))
     .map(|n| n as u64)
 }
 
@@ -911,40 +911,20 @@ fn count_copy(conn: &Connection, link: &Link, path: CopyPath) -> rusqlite::Resul
 
 /// The path of a first copy into a fresh table, and whether the transfer copies the
 /// indexes along (then they are created before the copy).
+///
+/// The transfer optimization (`INSERT INTO new SELECT * FROM legacy`) pairs columns by
+/// position, so the legacy columns must be exactly the ones the struct reads, in order; then
+/// SQLite's own checks decide (types, NOT NULL, defaults, collations, constraints), read off
+/// the `EXPLAIN` of the statement in a scratch in-memory database holding both tables'
+/// definitions. The scratch database keeps the user's connection untouched, so planning
+/// works on read-only and `query_only` connections. A transfer without the new table's
+/// indexes is asked first; with them (SQLite then transfers the legacy indexes' entries
+/// too), only if that one applies.
 fn first_copy_path(
     conn: &Connection,
     spec: &TableSpec,
     legacy_columns: &[TableColumn],
 ) -> Result<(CopyPath, bool)> {
-    if transfer_applies(conn, spec, legacy_columns, Indexes::Included)? {
-        Ok((CopyPath::Transfer, spec.columns.iter().any(|c| c.indexed)))
-    } else if transfer_applies(conn, spec, legacy_columns, Indexes::After)? {
-        Ok((CopyPath::Transfer, false))
-    } else {
-        Ok((CopyPath::BulkInsert, false))
-    }
-}
-
-/// Whether the transfer probe has the table's indexes: SQLite transfers index entries too
-/// when every index of the new table has a compatible one on the legacy table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Indexes {
-    Included,
-    After,
-}
-
-/// Whether SQLite would copy the legacy table into the new one by its transfer optimization.
-/// `SELECT *` pairs columns by position, so the legacy columns must be exactly the ones the
-/// struct reads, in order; then SQLite's own checks decide (types, NOT NULL, defaults,
-/// collations, constraints), read off the `EXPLAIN` of the statement in a scratch in-memory
-/// database holding both tables' definitions. The scratch database keeps the user's
-/// connection untouched, so planning works on read-only and `query_only` connections.
-fn transfer_applies(
-    conn: &Connection,
-    spec: &TableSpec,
-    legacy_columns: &[TableColumn],
-    indexes: Indexes,
-) -> Result<bool> {
     let legacy = spec.legacy.unwrap_or_default();
     let same_columns = legacy_columns.len() == spec.columns.len()
         && legacy_columns
@@ -952,41 +932,47 @@ fn transfer_applies(
             .zip(spec.columns)
             .all(|(l, c)| l.name.eq_ignore_ascii_case(c.legacy_name()) && !l.generated);
     if !same_columns {
-        return Ok(false);
+        return Ok((CopyPath::BulkInsert, false));
     }
     let (Some(create_legacy), legacy_indexes) =
         schema::definitions(conn, legacy).map_err(sqlite_error(spec.table, Step::Inspect))?
     else {
-        return Ok(false);
+        return Ok((CopyPath::BulkInsert, false));
     };
-    let probe = || -> rusqlite::Result<bool> {
+    let probe = || -> rusqlite::Result<(CopyPath, bool)> {
         let scratch = Connection::open_in_memory()?;
         scratch.execute_batch(&create_legacy)?;
+        for sql in &legacy_indexes {
+            scratch.execute_batch(sql)?;
+        }
         scratch.execute_batch(spec.create_sql)?;
-        if indexes == Indexes::Included {
-            for sql in legacy_indexes
-                .iter()
-                .map(String::as_str)
-                .chain(spec.index_sql.iter().copied())
-            {
-                scratch.execute_batch(sql)?;
+        let transfers = || -> rusqlite::Result<bool> {
+            let mut explain = scratch.prepare(&format!(
+                "EXPLAIN INSERT INTO {} SELECT * FROM {}",
+                main(spec.table),
+                main(legacy)
+            ))?;
+            let opcodes = explain.query_map([], |row| row.get::<_, String>(1))?;
+            let mut transfers = false;
+            for opcode in opcodes {
+                // Only the transfer path copies whole records: RowCell in current SQLite,
+                // RowData in older versions.
+                transfers |= matches!(opcode?.as_str(), "RowCell" | "RowData");
             }
+            Ok(transfers)
+        };
+        if !transfers()? {
+            return Ok((CopyPath::BulkInsert, false));
         }
-        let mut explain = scratch.prepare(&format!(
-            "EXPLAIN INSERT INTO {} SELECT * FROM {}",
-            main(spec.table),
-            main(legacy)
-        ))?;
-        let opcodes = explain.query_map([], |row| row.get::<_, String>(1))?;
-        let mut transfers = false;
-        for opcode in opcodes {
-            // Only the transfer path copies whole records: RowCell in current SQLite,
-            // RowData in older versions.
-            transfers |= matches!(opcode?.as_str(), "RowCell" | "RowData");
+        if spec.index_sql.is_empty() {
+            return Ok((CopyPath::Transfer, false));
         }
-        Ok(transfers)
+        for sql in spec.index_sql {
+            scratch.execute_batch(sql)?;
+        }
+        Ok((CopyPath::Transfer, transfers()?))
     };
     // A legacy definition the scratch database cannot take (a collation or function the
     // application registered) only means no transfer.
-    Ok(probe().unwrap_or(false))
+    Ok(probe().unwrap_or((CopyPath::BulkInsert, false)))
 }

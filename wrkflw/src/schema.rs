@@ -25,12 +25,11 @@ pub(crate) struct TableColumn {
 /// namespace (triggers have their own), compared as SQLite compares names: without ASCII
 /// case.
 pub(crate) fn kind(conn: &Connection, name: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT type FROM main.sqlite_schema
          WHERE type IN ('table', 'view', 'index') AND name = ?1 COLLATE NOCASE",
-        [name],
-        |row| row.get(0),
-    )
+    )?
+    .query_row([name], |row| row.get(0))
     .optional()
 }
 
@@ -101,25 +100,23 @@ pub(crate) fn is_unique(
             return Ok(true);
         }
     }
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT EXISTS (
            SELECT 1 FROM pragma_index_list(?1, 'main') AS i
            WHERE i.\"unique\" AND NOT i.partial
              AND (SELECT count(*) FROM pragma_index_info(i.name, 'main')) = 1
              AND (SELECT name FROM pragma_index_info(i.name, 'main')) = ?2 COLLATE NOCASE
          )",
-        [table, column],
-        |row| row.get(0),
-    )
+    )?
+    .query_row([table, column], |row| row.get(0))
 }
 
 /// The table an index belongs to, if an index of that name exists.
 pub(crate) fn index_owner(conn: &Connection, index: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT tbl_name FROM main.sqlite_schema WHERE type = 'index' AND name = ?1 COLLATE NOCASE",
-        [index],
-        |row| row.get(0),
-    )
+    )?
+    .query_row([index], |row| row.get(0))
     .optional()
 }
 
@@ -193,22 +190,22 @@ pub(crate) struct StoredTrigger {
 
 /// The trigger of that name, if there is one.
 pub(crate) fn trigger(conn: &Connection, name: &str) -> rusqlite::Result<Option<StoredTrigger>> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT tbl_name, sql FROM main.sqlite_schema WHERE type = 'trigger' AND name = ?1 COLLATE NOCASE",
-        [name],
-        |row| {
-            Ok(StoredTrigger {
-                table: row.get(0)?,
-                sql: row.get(1)?,
-            })
-        },
-    )
+    )?
+    .query_row([name], |row| {
+        Ok(StoredTrigger {
+            table: row.get(0)?,
+            sql: row.get(1)?,
+        })
+    })
     .optional()
 }
 
 /// The main database's journal mode, lower case (`delete`, `wal`, `off`, `memory`, ...).
 pub(crate) fn journal_mode(conn: &Connection) -> rusqlite::Result<String> {
-    conn.query_row("PRAGMA main.journal_mode", [], |row| row.get(0))
+    conn.prepare_cached("PRAGMA main.journal_mode")?
+        .query_row([], |row| row.get(0))
         .map(|mode: String| mode.to_ascii_lowercase())
 }
 
