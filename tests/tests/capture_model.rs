@@ -67,6 +67,15 @@ impl Model {
         }
     }
 
+    /// The legacy table was written under `k`: a rewrite if it held the key, else a new row.
+    fn written(&mut self, k: i64, row: Row) {
+        if self.legacy.contains_key(&k) {
+            self.rewritten(k, row);
+        } else {
+            self.fresh(k, row);
+        }
+    }
+
     fn deleted(&mut self, k: i64) {
         self.legacy.remove(&k);
         if self.conflicts.remove(&k).is_none() {
@@ -236,11 +245,7 @@ fn run(seed: u64, steps: u64) {
                     params![k, row.0, row.1],
                 )
                 .unwrap();
-                if holds {
-                    model.rewritten(k, row);
-                } else {
-                    model.fresh(k, row);
-                }
+                model.written(k, row);
                 format!("old: insert or replace {k}")
             }
             30..=35 => {
@@ -261,11 +266,7 @@ fn run(seed: u64, steps: u64) {
                     params![k, row.0, row.1],
                 )
                 .unwrap();
-                if holds {
-                    model.rewritten(k, row);
-                } else {
-                    model.fresh(k, row);
-                }
+                model.written(k, row);
                 format!("old: upsert {k}")
             }
             44..=53 => {
@@ -356,11 +357,7 @@ fn run(seed: u64, steps: u64) {
                     if model.conflicts.remove(&k).is_none() {
                         model.table.remove(&k);
                     }
-                    if model.legacy.contains_key(&k2) {
-                        model.rewritten(k2, moved);
-                    } else {
-                        model.fresh(k2, moved);
-                    }
+                    model.written(k2, moved);
                 } else if holds {
                     let same = model.legacy[&k].clone();
                     model.rewritten(k, same);

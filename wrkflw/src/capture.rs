@@ -253,12 +253,6 @@ impl Link {
             .filter(|(column, _)| !column.primary_key)
             .map(|(column, source)| format!("{} = NEW.{}", quoted(column.name), quoted(source)))
             .collect();
-        let columns: Vec<String> = self.pairs.iter().map(|(c, _)| quoted(c.name)).collect();
-        let values: Vec<String> = self
-            .pairs
-            .iter()
-            .map(|(_, s)| format!("NEW.{}", quoted(s)))
-            .collect();
         let writes = [complete.clone(), not_taken.clone(), current.clone()];
         let update = if sets.is_empty() {
             String::new()
@@ -286,8 +280,8 @@ impl Link {
                 not_taken.clone(),
             ]),
             where_all(&[format!("NOT ({complete})"), not_taken, current]),
-            indented(&wrapped_list(&columns)),
-            indented(&wrapped_list(&values)),
+            indented(&wrapped_list(&self.columns())),
+            indented(&wrapped_list(&self.sources("NEW."))),
             where_all(&inserted),
             where_all(&inserted),
             message = literal(&format!(

@@ -172,10 +172,22 @@ impl Link {
         )
     }
 
+    /// The columns written, one per pair, quoted where SQLite needs it.
+    pub(crate) fn columns(&self) -> Vec<String> {
+        self.pairs.iter().map(|(c, _)| quoted(c.name)).collect()
+    }
+
+    /// The legacy columns read, one per pair, each prefixed by `row` (`NEW.`, `l.`).
+    pub(crate) fn sources(&self, row: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .map(|(_, s)| format!("{row}{}", quoted(s)))
+            .collect()
+    }
+
     /// The columns written, one per pair, wrapped.
     pub(crate) fn targets(&self) -> String {
-        let names: Vec<String> = self.pairs.iter().map(|(c, _)| quoted(c.name)).collect();
-        wrapped_list(&names)
+        wrapped_list(&self.columns())
     }
 
     /// The legacy columns read, `old AS new` where a column is renamed, prefixed by `alias`.
@@ -214,17 +226,11 @@ impl Link {
     /// `UPDATE main.table AS n SET (...) = (SELECT ... FROM main.legacy AS l WHERE same key)
     /// WHERE {filter}`: the table's rows take the legacy rows' values.
     pub(crate) fn update_from_legacy(&self, filter: &str) -> String {
-        let columns: Vec<String> = self.pairs.iter().map(|(c, _)| quoted(c.name)).collect();
-        let sources: Vec<String> = self
-            .pairs
-            .iter()
-            .map(|(_, s)| format!("l.{}", quoted(s)))
-            .collect();
         format!(
             "UPDATE {} AS n SET ({}) =\n  (SELECT {} FROM {} AS l WHERE {})\nWHERE {filter}",
             main(self.table),
-            columns.join(", "),
-            sources.join(", "),
+            self.columns().join(", "),
+            self.sources("l.").join(", "),
             main(self.legacy),
             self.same_key("n", "l"),
         )
