@@ -33,6 +33,7 @@
 
 mod capture;
 mod conflicts;
+mod drift;
 mod error;
 mod ledger;
 mod link;

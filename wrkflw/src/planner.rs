@@ -8,6 +8,7 @@ use rusqlite::Connection;
 
 use crate::capture::{self, Trigger};
 use crate::conflicts::{self, Logged, Reason, Settled, Settlement, State};
+use crate::drift::{add_column_sql, drift};
 use crate::error::{sqlite_error, Step};
 use crate::ledger::{
     self, CONFLICTS_TABLE, CREATE_CONFLICTS_SQL, CREATE_LEDGER_SQL, CREATE_REPLACED_KEYS_SQL,
@@ -17,8 +18,8 @@ use crate::link::Link;
 use crate::plan::{Action, CopyPath, Plan, PlannedStep};
 use crate::schema::{self, TableColumn};
 use crate::spec::{index_name, TableSpec};
-use crate::sql_text::{literal, main, normalized_default, quoted};
-use crate::{CaptureStatus, Column, Error, KeyProblem, LegacyTable, OnConflict, Result, SqlType};
+use crate::sql_text::{literal, main, quoted};
+use crate::{CaptureStatus, Error, KeyProblem, LegacyTable, OnConflict, Result, SqlType};
 
 /// Whether planning counts the rows each copy will insert (for `plan`) or skips that work
 /// (inside `migrate`, which learns the count from the copy itself).
@@ -188,75 +189,14 @@ impl TablePlan {
 
         // The conflict log: settled before any copy, which then copies only the rest.
         let log_exists = table_is(conn, CONFLICTS_TABLE)? && table_is(conn, REPLACED_KEYS_TABLE)?;
-        // A column the struct gained that the legacy table holds: the rows already here
-        // take their values from it, or those values would be lost with the legacy table.
-        for column in &columns_added {
-            refuse_nulls_for_a_required_fill(conn, &link, column)?;
-            if let Some(sql) = fill_column_sql(&link, column, log_exists) {
-                let at = schema_steps
-                    .iter()
-                    .position(
-                        |s| matches!(&s.action, Action::AddColumn { column: c } if c == column),
-                    )
-                    .map_or(schema_steps.len(), |at| at + 1);
-                schema_steps.insert(
-                    at,
-                    PlannedStep {
-                        action: Action::FillColumn {
-                            column: column.clone(),
-                        },
-                        sql,
-                    },
-                );
-            }
-        }
+        add_fill_steps(conn, &link, &columns_added, log_exists, &mut schema_steps)?;
         let present = |column: &str| existing.iter().any(|c| c.name.eq_ignore_ascii_case(column));
-        let entries = if log_exists {
-            count_entries(conn, CONFLICTS_TABLE, spec.table).map_err(&inspect)?
-        } else {
-            0
-        };
-        let logged = if entries > 0 && table_existed {
-            conflicts::read(conn, &link, present).map_err(sqlite_error(spec.table, Step::Settle))?
+        let mut steps = Vec::new();
+        let settled_keys = if log_exists {
+            log_steps(conn, &link, table_existed, on_conflict, present, &mut steps)?
         } else {
             Vec::new()
         };
-        let stale_entries = if table_existed { 0 } else { entries };
-        // Keys marked as being replaced outlive their statement only when the insert was
-        // skipped (INSERT OR IGNORE): under the write lock no statement is under way, so
-        // every mark is stale.
-        let marks = if log_exists {
-            count_entries(conn, REPLACED_KEYS_TABLE, spec.table).map_err(&inspect)?
-        } else {
-            0
-        };
-        let mut steps = Vec::new();
-        let mut settled_keys = Vec::new();
-        if !table_existed {
-            // A new table: whatever was logged about an earlier one is over.
-            if stale_entries > 0 {
-                steps.push(PlannedStep {
-                    action: Action::ForgetConflicts {
-                        entries: stale_entries,
-                    },
-                    sql: format!(
-                        "DELETE FROM main.{CONFLICTS_TABLE} WHERE table_name = {}",
-                        literal(spec.table)
-                    ),
-                });
-            }
-        } else {
-            settled_keys = settle(conn, &link, &logged, on_conflict, present, &mut steps)?;
-        }
-        if marks > 0 {
-            steps.push(PlannedStep {
-                action: Action::ClearReplacedKeys { keys: marks },
-                sql: format!(
-                    "DELETE FROM main.{REPLACED_KEYS_TABLE} WHERE table_name = {}",
-                    literal(spec.table)
-                ),
-            });
-        }
 
         if let Some(path) = copy_path {
             let rows = match counting {
@@ -281,27 +221,11 @@ impl TablePlan {
             schema_steps.extend(indexes);
         }
 
-        let mut capture_steps = Vec::new();
-        if install {
-            for (trigger, stored) in triggers.iter().zip(&stored) {
-                if stored.is_some() {
-                    capture_steps.push(PlannedStep {
-                        action: Action::RemoveCapture {
-                            trigger: trigger.name.clone(),
-                        },
-                        sql: trigger.drop_statement(),
-                    });
-                }
-            }
-            for trigger in &triggers {
-                capture_steps.push(PlannedStep {
-                    action: Action::InstallCapture {
-                        trigger: trigger.name.clone(),
-                    },
-                    sql: trigger.create_statement(),
-                });
-            }
-        }
+        let mut capture_steps = if install {
+            install_steps(&triggers, &stored)
+        } else {
+            Vec::new()
+        };
         if fate == LegacyFate::Drop {
             capture_steps.push(PlannedStep {
                 action: Action::DropLegacy,
@@ -398,6 +322,99 @@ impl TablePlan {
             }),
         })
     }
+}
+
+/// A column the struct gained that the legacy table holds: the rows already here take their
+/// values from it, or those values would be lost with the legacy table. Each fill follows
+/// its column's `ADD COLUMN`.
+fn add_fill_steps(
+    conn: &Connection,
+    link: &Link,
+    columns_added: &[String],
+    log_exists: bool,
+    schema_steps: &mut Vec<PlannedStep>,
+) -> Result<()> {
+    for column in columns_added {
+        refuse_nulls_for_a_required_fill(conn, link, column)?;
+        let Some(sql) = fill_column_sql(link, column, log_exists) else {
+            continue;
+        };
+        let at = schema_steps
+            .iter()
+            .position(|s| matches!(&s.action, Action::AddColumn { column: c } if c == column))
+            .map_or(schema_steps.len(), |at| at + 1);
+        let action = Action::FillColumn {
+            column: column.clone(),
+        };
+        schema_steps.insert(at, PlannedStep { action, sql });
+    }
+    Ok(())
+}
+
+/// The steps that bring the capture's log up to date: for a new table, forget what was
+/// logged about an earlier one; else settle it. Marks of replaced keys are all stale under
+/// the write lock (an `INSERT OR IGNORE` left them), so they are cleared. Returns the keys of
+/// the conflicts settled.
+fn log_steps(
+    conn: &Connection,
+    link: &Link,
+    table_existed: bool,
+    on_conflict: OnConflict,
+    present: impl Fn(&str) -> bool,
+    steps: &mut Vec<PlannedStep>,
+) -> Result<Vec<String>> {
+    let inspect = sqlite_error(link.table, Step::Inspect);
+    let entries = count_entries(conn, CONFLICTS_TABLE, link.table).map_err(&inspect)?;
+    let mut settled = Vec::new();
+    if !table_existed && entries > 0 {
+        steps.push(PlannedStep {
+            action: Action::ForgetConflicts { entries },
+            sql: format!(
+                "DELETE FROM main.{CONFLICTS_TABLE} WHERE table_name = {}",
+                literal(link.table)
+            ),
+        });
+    } else if entries > 0 {
+        let logged = conflicts::read(conn, link, &present)
+            .map_err(sqlite_error(link.table, Step::Settle))?;
+        settled = settle(conn, link, &logged, on_conflict, present, steps)?;
+    }
+    let marks = count_entries(conn, REPLACED_KEYS_TABLE, link.table).map_err(&inspect)?;
+    if marks > 0 {
+        steps.push(PlannedStep {
+            action: Action::ClearReplacedKeys { keys: marks },
+            sql: format!(
+                "DELETE FROM main.{REPLACED_KEYS_TABLE} WHERE table_name = {}",
+                literal(link.table)
+            ),
+        });
+    }
+    Ok(settled)
+}
+
+/// Drops the capture triggers found under this table's names (out of date, altered, or left
+/// by an earlier table of the same name), then creates them all.
+fn install_steps(
+    triggers: &[Trigger],
+    stored: &[Option<schema::StoredTrigger>],
+) -> Vec<PlannedStep> {
+    let removals = triggers
+        .iter()
+        .zip(stored)
+        .filter(|(_, stored)| stored.is_some())
+        .map(|(trigger, _)| PlannedStep {
+            action: Action::RemoveCapture {
+                trigger: trigger.name.clone(),
+            },
+            sql: trigger.drop_statement(),
+        });
+    let installs = triggers.iter().map(|trigger| PlannedStep {
+        action: Action::InstallCapture {
+            trigger: trigger.name.clone(),
+        },
+        sql: trigger.create_statement(),
+    });
+    removals.chain(installs).collect()
 }
 
 fn table_affinity(sql_type: SqlType) -> schema::Affinity {
@@ -699,149 +716,6 @@ fn table_is(conn: &Connection, name: &str) -> Result<bool> {
         .map_err(sqlite_error(name, Step::Inspect))?
         .as_deref()
         == Some("table"))
-}
-
-/// Compares the existing table with the struct. Returns the columns to add (new in the
-/// struct, nullable or with a default); any other difference is a [`Error::SchemaDrift`].
-fn drift<'s>(
-    conn: &Connection,
-    spec: &'s TableSpec,
-    existing: &[TableColumn],
-) -> Result<Vec<&'s Column>> {
-    let mut differences = Vec::new();
-    let mut added = Vec::new();
-    for column in spec.columns {
-        let Some(found) = existing
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(column.name))
-        else {
-            if column.primary_key {
-                differences.push(format!(
-                    "primary key `{}` is not in the table; a key cannot be added to a table",
-                    column.name
-                ));
-            } else if column.nullable || column.default.is_some() {
-                added.push(column);
-            } else {
-                differences.push(format!(
-                    "column `{}` is new, NOT NULL and has no default, so the rows already in the table would have no value for it; make it `Option<_>` or give it a `default`",
-                    column.name
-                ));
-            }
-            continue;
-        };
-        let declared = found.declared_type.to_ascii_uppercase();
-        if declared != column.sql_type.as_str() {
-            differences.push(format!(
-                "column `{}` is {} in the table but {} in the struct",
-                column.name,
-                if declared.is_empty() {
-                    "untyped"
-                } else {
-                    &declared
-                },
-                column.sql_type
-            ));
-        }
-        if found.generated {
-            differences.push(format!(
-                "column `{}` is generated in the table but a stored column in the struct",
-                column.name
-            ));
-        }
-        // Keys and values compare by the column's collation: another one would make the
-        // table hold `'A'` and `'a'` as one key, or find a row the legacy table holds apart.
-        let collation = schema::collation(conn, spec.table, &found.name)
-            .map_err(sqlite_error(spec.table, Step::Inspect))?;
-        if !collation.eq_ignore_ascii_case("BINARY") {
-            differences.push(format!(
-                "column `{}` compares with COLLATE {collation} in the table but BINARY in the struct",
-                column.name
-            ));
-        }
-        if found.primary_key != column.primary_key {
-            differences.push(format!(
-                "column `{}` is {} in the table but {} in the struct",
-                column.name,
-                key_word(found.primary_key),
-                key_word(column.primary_key)
-            ));
-        }
-        // The original library declared its keys without NOT NULL; wrkflw refuses NULL keys
-        // when it copies, so such a key is not drift.
-        let tolerated = column.primary_key && found.primary_key && !found.not_null;
-        if found.not_null == column.nullable && !tolerated {
-            differences.push(format!(
-                "column `{}` is {} in the table but {} in the struct",
-                column.name,
-                null_word(found.not_null),
-                null_word(!column.nullable)
-            ));
-        }
-        let table_default = found.default.as_deref().map(normalized_default);
-        let struct_default = column.default.map(normalized_default);
-        if table_default != struct_default {
-            differences.push(format!(
-                "column `{}` has DEFAULT {} in the table but {} in the struct",
-                column.name,
-                table_default.unwrap_or("(none)"),
-                struct_default.unwrap_or("(none)")
-            ));
-        }
-    }
-    for found in existing {
-        if !spec
-            .columns
-            .iter()
-            .any(|c| c.name.eq_ignore_ascii_case(&found.name))
-        {
-            differences.push(format!(
-                "column `{}` is in the table but not in the struct",
-                found.name
-            ));
-        }
-    }
-    if differences.is_empty() {
-        Ok(added)
-    } else {
-        Err(Error::SchemaDrift {
-            table: spec.table.to_owned(),
-            differences,
-        })
-    }
-}
-
-fn key_word(primary_key: bool) -> &'static str {
-    if primary_key {
-        "the primary key"
-    } else {
-        "not the primary key"
-    }
-}
-
-fn null_word(not_null: bool) -> &'static str {
-    if not_null {
-        "NOT NULL"
-    } else {
-        "nullable"
-    }
-}
-
-/// `ALTER TABLE ... ADD COLUMN` for a column the struct gained.
-fn add_column_sql(table: &str, column: &Column) -> String {
-    let mut sql = format!(
-        "ALTER TABLE {} ADD COLUMN {} {}",
-        main(table),
-        quoted(column.name),
-        column.sql_type
-    );
-    if !column.nullable {
-        sql.push_str(" NOT NULL");
-    }
-    if let Some(default) = column.default {
-        sql.push_str(&format!(" DEFAULT ({default})"));
-    }
-    sql
 }
 
 /// The index statements still to run. An index name taken by another table is an error:
