@@ -1,6 +1,7 @@
 //! The generated code names everything by absolute path: it compiles in a module where the
-//! prelude's `Option`, `Some`, `None`, `Result`, `Ok`, `String`, `bool`, `str` and a `rusqlite`, `core` or
-//! `wrkflw` of the user's own mean something else.
+//! prelude's `Option`, `Some`, `None`, `Result`, `Ok`, `String`, `Vec`, `bool`, `str`, `Row`,
+//! `Connection` and a `rusqlite`, `serde_json`, `core` or `wrkflw` of the user's own mean
+//! something else.
 
 #![allow(non_camel_case_types, dead_code, clippy::disallowed_names)]
 
@@ -20,11 +21,21 @@ mod shadowed {
     pub mod wrkflw {}
     pub trait Table {}
 
+    pub mod serde_json {}
+    pub struct Row;
+    pub struct Connection;
+
     #[::wrkflw::wrkflw_table(rename_from = "things")]
     pub struct Thing {
         #[wrkflw(primary_key)]
         pub id: ::std::string::String,
+        #[wrkflw(index)]
+        pub kind: ::std::string::String,
         pub note: ::std::option::Option<::std::string::String>,
+        #[wrkflw(json)]
+        pub tags: ::std::vec::Vec<::std::string::String>,
+        #[wrkflw(json)]
+        pub extra: ::std::option::Option<::serde_json::Value>,
     }
 }
 
@@ -35,4 +46,15 @@ fn generated_code_ignores_shadowed_names() {
     let mut conn = ::wrkflw::rusqlite::Connection::open_in_memory().unwrap();
     let report = shadowed::Thing::migrate(&mut conn, ::wrkflw::LegacyTable::Keep).unwrap();
     assert!(report.table_created);
+    let thing = shadowed::Thing {
+        id: "t1".to_owned(),
+        kind: "k".to_owned(),
+        note: ::std::option::Option::None,
+        tags: ::std::vec!["a".to_owned()],
+        extra: ::std::option::Option::Some(::serde_json::json!({"x": 1})),
+    };
+    thing.insert(&conn).unwrap();
+    let found = shadowed::Thing::find_by_kind(&conn, "k").unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].tags, ["a"]);
 }

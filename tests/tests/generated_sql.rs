@@ -101,6 +101,7 @@ fn seed_columns() {
             nullable: false,
             primary_key: true,
             indexed: false,
+            json: false,
             default: None,
             rename_from: None,
         }
@@ -191,6 +192,7 @@ COMMIT;
 
 #[wrkflw_table]
 struct EveryType {
+    #[wrkflw(primary_key)]
     text: String,
     big: i64,
     int: i32,

@@ -8,16 +8,19 @@ struct Injected {
 
 #[wrkflw_table(prefix = "my prefix")]
 struct Spaced {
+    #[wrkflw(primary_key)]
     id: String,
 }
 
 #[wrkflw_table(prefix = "my-")]
 struct Dashed {
+    #[wrkflw(primary_key)]
     id: String,
 }
 
 #[wrkflw_table(name = "9lives")]
 struct Digit {
+    #[wrkflw(primary_key)]
     id: String,
 }
 

@@ -2,6 +2,8 @@ use wrkflw::wrkflw_table;
 
 #[wrkflw_table]
 struct Run {
+    #[wrkflw(primary_key)]
+    id: i64,
     #[wrkflw(default = 0)]
     attempts: i64,
     #[wrkflw(default = unixepoch())]
@@ -13,5 +15,5 @@ struct Run {
 }
 
 fn main() {
-    let _ = Run { attempts: 0, created_at: None, updated_at: None, sneaky: 0 };
+    let _ = Run { id: 0, attempts: 0, created_at: None, updated_at: None, sneaky: 0 };
 }

@@ -4,6 +4,8 @@ use wrkflw::wrkflw_table;
 
 #[wrkflw_table]
 struct Run {
+    #[wrkflw(primary_key)]
+    id: i64,
     count: u64,
     name: &'static str,
     tags: HashMap<String, String>,
@@ -12,5 +14,5 @@ struct Run {
 }
 
 fn main() {
-    let _ = Run { count: 0, name: "", tags: HashMap::new(), maybe: None, numbers: Vec::new() };
+    let _ = Run { id: 0, count: 0, name: "", tags: HashMap::new(), maybe: None, numbers: Vec::new() };
 }

@@ -43,6 +43,10 @@ pub(crate) const FIELD_KEYS: &[KeySpec] = &[
         name: "rename_from",
         form: "#[wrkflw(rename_from = \"old_column\")]",
     },
+    KeySpec {
+        name: "json",
+        form: "#[wrkflw(json)]",
+    },
 ];
 
 pub(crate) const DEFAULT_PREFIX: &str = "wrkflw_";
@@ -76,6 +80,8 @@ pub(crate) struct Column<'a> {
     pub(crate) default: Option<LitStr>,
     /// The legacy table's name for this column, when it differs.
     pub(crate) rename_from: Option<LitStr>,
+    /// The `json` key, kept for spans: the field is any serde type, stored as JSON text.
+    pub(crate) json: Option<Ident>,
 }
 
 /// A field type as SQLite sees it.
@@ -248,6 +254,7 @@ impl<'a> Column<'a> {
         let mut index = Once::default();
         let mut default = Once::default();
         let mut rename_from = Once::default();
+        let mut json = Once::default();
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("wrkflw")) {
             let tokens = match attr.meta.require_list() {
                 Ok(list) => list.tokens.clone(),
@@ -277,6 +284,12 @@ impl<'a> Column<'a> {
                         let value = arg.string(&FIELD_KEYS[3], errors);
                         rename_from.set(&arg.key, value, errors);
                     }
+                    "json" => {
+                        // `json = ...` is reported, and the field still read as JSON, so
+                        // that its type does not add an "unsupported type" error.
+                        arg.flag(&FIELD_KEYS[4], errors);
+                        json.set(&arg.key, Some(arg.key.clone()), errors);
+                    }
                     _ => args::unknown_key(&arg.key, "#[wrkflw(...)]", FIELD_KEYS, errors),
                 }
             }
@@ -287,10 +300,16 @@ impl<'a> Column<'a> {
             .as_ref()
             .map(|ident| ident.unraw().to_string())
             .unwrap_or_default();
+        let json = json.get();
+        let ty = if json.is_some() {
+            json_type(&field.ty, errors)
+        } else {
+            column_type(&field.ty, type_params, errors)
+        };
         Column {
             field,
             name,
-            ty: column_type(&field.ty, type_params, errors).unwrap_or(ColumnType {
+            ty: ty.unwrap_or(ColumnType {
                 sql: SqlType::Text,
                 nullable: false,
             }),
@@ -298,12 +317,31 @@ impl<'a> Column<'a> {
             index: index.get(),
             default: default.get(),
             rename_from: rename_from.get(),
+            json,
         }
     }
 }
 
+/// A `json` field's column: TEXT, nullable for `Option<T>` (SQL NULL is `None`, the text
+/// `null` is a value). Any type serde can read and write goes in; the compiler checks that.
+fn json_type(ty: &Type, errors: &mut Errors) -> Option<ColumnType> {
+    match OPTION.argument(ty) {
+        Some(inner) if OPTION.argument(inner).is_some() => {
+            errors.spanned(
+                ty,
+                "nested Option cannot be stored: SQL NULL is the outer `None`, JSON `null` the inner one\nhelp: use `Option<serde_json::Value>` to keep JSON `null` apart from no value",
+            );
+            None
+        }
+        inner => Some(ColumnType {
+            sql: SqlType::Text,
+            nullable: inner.is_some(),
+        }),
+    }
+}
+
 const SUPPORTED_TYPES: &str =
-    "String, i64, i32, i16, i8, u32, u16, u8, bool, f64, f32, Vec<u8>, or Option of one of them";
+    "String, i64, i32, i16, i8, u32, u16, u8, bool, f64, f32, Vec<u8>, or Option of one of them; any serde type with #[wrkflw(json)]";
 
 /// Maps a field type to its column type by the structure of its path, so that
 /// `std::option::Option<String>` and `Option<String>` are the same thing.

@@ -14,6 +14,7 @@ pub(crate) fn validate(table: &Table, errors: &mut Errors) {
     check_table_names(table, errors);
     check_columns(table, errors);
     check_primary_key(table, errors);
+    check_json(table, errors);
     check_column_renames(table, errors);
     for column in &table.columns {
         if let Some(default) = &column.default {
@@ -158,6 +159,32 @@ fn check_columns(table: &Table, errors: &mut Errors) {
     }
 }
 
+/// A JSON column holds text that only serde reads: it cannot identify a row, and an index or
+/// a finder on it would compare text, not values.
+fn check_json(table: &Table, errors: &mut Errors) {
+    for column in &table.columns {
+        let Some(json) = &column.json else { continue };
+        if column.primary_key.is_some() {
+            errors.spanned(
+                json,
+                format!(
+                    "`{}` cannot be both the primary key and a JSON column: a key must be a plain SQL value\nhelp: key the table by a String or integer field",
+                    column.name
+                ),
+            );
+        }
+        if let Some(index) = &column.index {
+            errors.spanned(
+                index,
+                format!(
+                    "`{}` is a JSON column: an index and `find_by_{}` would compare its JSON text, not its value\nhelp: index a plain column instead",
+                    column.name, column.name
+                ),
+            );
+        }
+    }
+}
+
 fn check_primary_key(table: &Table, errors: &mut Errors) {
     let keys: Vec<_> = table
         .columns
@@ -175,13 +202,14 @@ fn check_primary_key(table: &Table, errors: &mut Errors) {
             );
         }
     }
-    // Re-running a migration skips rows whose key is already copied; without a key every
-    // re-run would copy every row again.
-    if let (Some(legacy), true) = (&table.args.rename_from, keys.is_empty()) {
-        errors.spanned(
-            legacy,
-            "a table migrated from a legacy table needs a key so that re-runs skip rows already copied\nhelp: mark the key field `#[wrkflw(primary_key)]`",
-        );
+    // Rows are read, updated and deleted by their key, and a migration carries legacy rows
+    // over by it: every table has one. (An empty struct is reported by `check_columns`.)
+    if keys.is_empty() && !table.columns.is_empty() {
+        let message = "a table needs a primary key: rows are read, updated and deleted by it, and migrations carry legacy rows over by it\nhelp: mark the key field `#[wrkflw(primary_key)]`";
+        match &table.args.rename_from {
+            Some(legacy) => errors.spanned(legacy, message),
+            None => errors.spanned(table.ident, message),
+        }
     }
 }
 

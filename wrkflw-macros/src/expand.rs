@@ -59,6 +59,17 @@ fn impl_table(table: &Table) -> TokenStream {
     let drops = sql::drop_legacy_sql(table);
     let keep_script = sql::migration_script(table, false);
     let drop_script = sql::migration_script(table, true);
+    let rows = sql::row_statements(table);
+    let sql::RowStatements {
+        insert,
+        upsert,
+        update,
+        select,
+        select_all,
+        delete,
+        count,
+        ..
+    } = &rows;
     let columns = table.columns.iter().map(|column| {
         let name = &column.name;
         let sql_type = match column.ty.sql {
@@ -70,6 +81,7 @@ fn impl_table(table: &Table) -> TokenStream {
         let nullable = column.ty.nullable;
         let primary_key = column.primary_key.is_some();
         let indexed = column.index.is_some();
+        let json = column.json.is_some();
         let default = option_str(column.default.as_ref().map(|d| d.value()).as_deref());
         let rename_from = option_str(column.rename_from.as_ref().map(|r| r.value()).as_deref());
         quote! {
@@ -79,8 +91,68 @@ fn impl_table(table: &Table) -> TokenStream {
                 nullable: #nullable,
                 primary_key: #primary_key,
                 indexed: #indexed,
+                json: #json,
                 default: #default,
                 rename_from: #rename_from,
+            }
+        }
+    });
+    let by_name = table.columns.iter().map(|column| {
+        let name = column.name.as_str();
+        read_field(column, quote!(#name))
+    });
+    let by_position = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| read_field(column, quote!(#i)));
+    let params = table.columns.iter().enumerate().map(|(i, column)| {
+        let field = field_ident(column);
+        let name = column.name.as_str();
+        let local = quote::format_ident!("__json_{}", i);
+        match (column.json.is_some(), column.ty.nullable) {
+            (false, _) => (quote!(), quote!(&self.#field)),
+            (true, false) => (
+                quote!(let #local = ::wrkflw::__private::to_json(&self.#field, #table_name, #name)?;),
+                quote!(&#local),
+            ),
+            (true, true) => (
+                quote!(let #local = ::wrkflw::__private::to_json_opt(&self.#field, #table_name, #name)?;),
+                quote!(&#local),
+            ),
+        }
+    });
+    let (encodings, bindings): (Vec<TokenStream>, Vec<TokenStream>) = params.unzip();
+    let width = table.columns.len();
+    let finders = rows
+        .find_by
+        .iter()
+        .map(|(name, sql)| {
+            let method = quote::format_ident!("find_by_{}", name);
+            let constant = quote::format_ident!("FIND_BY_{}_SQL", name.to_ascii_uppercase());
+            let doc = format!(
+                "The rows whose `{name}` is `value`, in key order: runs [`Self::{constant}`]."
+            );
+            let const_doc = format!("The statement of [`Self::{method}`].");
+            quote! {
+                #[doc = #const_doc]
+                pub const #constant: &'static ::core::primitive::str = #sql;
+
+                #[doc = #doc]
+                pub fn #method(
+                    conn: &::wrkflw::__private::rusqlite::Connection,
+                    value: impl ::wrkflw::__private::rusqlite::ToSql,
+                ) -> ::wrkflw::Result<::std::vec::Vec<Self>> {
+                    ::wrkflw::__private::find::<Self>(conn, Self::#constant, &value)
+                }
+            }
+        })
+        .collect::<Vec<_>>();
+    let finders = (!finders.is_empty()).then(|| {
+        quote! {
+            #[automatically_derived]
+            impl #ident {
+                #(#finders)*
             }
         }
     });
@@ -94,6 +166,13 @@ fn impl_table(table: &Table) -> TokenStream {
             const COPY_SQL: ::core::option::Option<&'static ::core::primitive::str> = #copy;
             const DROP_LEGACY_SQL: &'static [&'static ::core::primitive::str] = &[#(#drops),*];
             const COLUMNS: &'static [::wrkflw::Column] = &[#(#columns),*];
+            const INSERT_SQL: &'static ::core::primitive::str = #insert;
+            const UPSERT_SQL: &'static ::core::primitive::str = #upsert;
+            const UPDATE_SQL: &'static ::core::primitive::str = #update;
+            const SELECT_SQL: &'static ::core::primitive::str = #select;
+            const SELECT_ALL_SQL: &'static ::core::primitive::str = #select_all;
+            const DELETE_SQL: &'static ::core::primitive::str = #delete;
+            const COUNT_SQL: &'static ::core::primitive::str = #count;
 
             fn migration_sql(legacy: ::wrkflw::LegacyTable) -> &'static ::core::primitive::str {
                 match legacy {
@@ -101,7 +180,54 @@ fn impl_table(table: &Table) -> TokenStream {
                     ::wrkflw::LegacyTable::Drop => #drop_script,
                 }
             }
+
+            fn from_row(
+                row: &::wrkflw::__private::rusqlite::Row<'_>,
+            ) -> ::wrkflw::__private::rusqlite::Result<Self> {
+                ::core::result::Result::Ok(Self { #(#by_name),* })
+            }
+
+            #[doc(hidden)]
+            fn __read_ordered(
+                row: &::wrkflw::__private::rusqlite::Row<'_>,
+            ) -> ::wrkflw::__private::rusqlite::Result<Self> {
+                ::core::result::Result::Ok(Self { #(#by_position),* })
+            }
+
+            #[doc(hidden)]
+            fn __with_params<R>(
+                &self,
+                run: &mut dyn ::core::ops::FnMut(
+                    &[&dyn ::wrkflw::__private::rusqlite::ToSql],
+                ) -> ::wrkflw::__private::rusqlite::Result<R>,
+            ) -> ::wrkflw::Result<::wrkflw::__private::rusqlite::Result<R>> {
+                #(#encodings)*
+                let params: [&dyn ::wrkflw::__private::rusqlite::ToSql; #width] = [#(#bindings),*];
+                ::core::result::Result::Ok(run(&params))
+            }
         }
+
+        #finders
+    }
+}
+
+/// The field's identifier as written (a raw `r#type` stays raw).
+fn field_ident<'a>(column: &'a crate::ast::Column) -> &'a syn::Ident {
+    column
+        .field
+        .ident
+        .as_ref()
+        .expect("columns come from named fields")
+}
+
+/// `field: <read>?` for one column at `index` (a name or a position): JSON columns through
+/// serde, the others as rusqlite reads them.
+fn read_field(column: &crate::ast::Column, index: TokenStream) -> TokenStream {
+    let field = field_ident(column);
+    match (column.json.is_some(), column.ty.nullable) {
+        (false, _) => quote!(#field: row.get(#index)?),
+        (true, false) => quote!(#field: ::wrkflw::__private::json(row, #index)?),
+        (true, true) => quote!(#field: ::wrkflw::__private::json_opt(row, #index)?),
     }
 }
 
@@ -130,9 +256,39 @@ fn fallback_impl(input: &DeriveInput) -> Option<TokenStream> {
             const COPY_SQL: ::core::option::Option<&'static ::core::primitive::str> = ::core::option::Option::None;
             const DROP_LEGACY_SQL: &'static [&'static ::core::primitive::str] = &[];
             const COLUMNS: &'static [::wrkflw::Column] = &[];
+            const INSERT_SQL: &'static ::core::primitive::str = "";
+            const UPSERT_SQL: &'static ::core::primitive::str = "";
+            const UPDATE_SQL: &'static ::core::primitive::str = "";
+            const SELECT_SQL: &'static ::core::primitive::str = "";
+            const SELECT_ALL_SQL: &'static ::core::primitive::str = "";
+            const DELETE_SQL: &'static ::core::primitive::str = "";
+            const COUNT_SQL: &'static ::core::primitive::str = "";
 
             fn migration_sql(_: ::wrkflw::LegacyTable) -> &'static ::core::primitive::str {
                 ""
+            }
+
+            fn from_row(
+                _: &::wrkflw::__private::rusqlite::Row<'_>,
+            ) -> ::wrkflw::__private::rusqlite::Result<Self> {
+                ::core::result::Result::Err(::wrkflw::__private::rusqlite::Error::InvalidQuery)
+            }
+
+            fn __read_ordered(
+                _: &::wrkflw::__private::rusqlite::Row<'_>,
+            ) -> ::wrkflw::__private::rusqlite::Result<Self> {
+                ::core::result::Result::Err(::wrkflw::__private::rusqlite::Error::InvalidQuery)
+            }
+
+            fn __with_params<R>(
+                &self,
+                _: &mut dyn ::core::ops::FnMut(
+                    &[&dyn ::wrkflw::__private::rusqlite::ToSql],
+                ) -> ::wrkflw::__private::rusqlite::Result<R>,
+            ) -> ::wrkflw::Result<::wrkflw::__private::rusqlite::Result<R>> {
+                ::core::result::Result::Ok(::core::result::Result::Err(
+                    ::wrkflw::__private::rusqlite::Error::InvalidQuery,
+                ))
             }
         }
     })
@@ -193,7 +349,9 @@ mod tests {
             ),
         )
         .to_string();
-        assert_eq!(out.matches("compile_error").count(), 4, "{out}");
+        // The unknown table key, the prefix that is not a string, the misspelt field key,
+        // the unsupported type, and (the key misspelt) no primary key.
+        assert_eq!(out.matches("compile_error").count(), 5, "{out}");
         assert!(out.starts_with("struct Run { id : u64"), "{out}");
         // The placeholder impl keeps uses of `Run::TABLE_NAME` from adding errors.
         assert!(out.contains("impl :: wrkflw :: Table for Run"), "{out}");

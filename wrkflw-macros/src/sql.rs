@@ -88,6 +88,113 @@ pub(crate) fn copy_sql(table: &Table) -> Option<String> {
     ))
 }
 
+/// The statements of typed rows. Every statement binds the fields in field order (`?1` is the
+/// first field), so one parameter list serves `INSERT_SQL`, `UPSERT_SQL` and `UPDATE_SQL`;
+/// the key statements bind the key alone, as `?1`.
+///
+/// A `None` in an `Option` field that has a `default` means "no value given": `insert` lets
+/// the default apply (`coalesce(?n, default)`, the same expression the column's `DEFAULT`
+/// evaluates), `upsert` and `update` keep the stored value (`coalesce(?n, column)`).
+pub(crate) struct RowStatements {
+    pub(crate) insert: String,
+    pub(crate) upsert: String,
+    pub(crate) update: String,
+    pub(crate) select: String,
+    pub(crate) select_all: String,
+    pub(crate) delete: String,
+    pub(crate) count: String,
+    /// `(column, statement)` for each indexed column, in field order.
+    pub(crate) find_by: Vec<(String, String)>,
+}
+
+pub(crate) fn row_statements(table: &Table) -> RowStatements {
+    let name = table.table_name();
+    let table_sql = sql_ident(&name);
+    let key = table
+        .primary_key()
+        .map_or_else(|| "rowid".to_owned(), |k| sql_ident(&k.name).into_owned());
+    let key_position = table
+        .columns
+        .iter()
+        .position(|c| c.primary_key.is_some())
+        .map_or(1, |at| at + 1);
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| sql_ident(&c.name).into_owned())
+        .collect();
+    let list = wrap_list(&columns, "  ");
+    // `?n` for a field; a defaulted `Option` field's `None` gives way to the default or to
+    // the stored value.
+    let keeps = |column: &Column| column.ty.nullable && column.default.is_some();
+    let values: Vec<String> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match (&c.default, keeps(c)) {
+            (Some(default), true) => format!("coalesce(?{}, {})", i + 1, default.value()),
+            _ => format!("?{}", i + 1),
+        })
+        .collect();
+    let assignments = |value: &dyn Fn(usize, &Column) -> String| -> Vec<String> {
+        table
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.primary_key.is_none())
+            .map(|(i, c)| {
+                let column = sql_ident(&c.name);
+                if keeps(c) {
+                    format!("{column} = coalesce(?{}, {column})", i + 1)
+                } else {
+                    format!("{column} = {}", value(i, c))
+                }
+            })
+            .collect()
+    };
+    let insert = format!(
+        "INSERT INTO {table_sql} (\n{list}\n) VALUES (\n{}\n)",
+        wrap_list(&values, "  ")
+    );
+    let excluded = assignments(&|_, c| format!("excluded.{}", sql_ident(&c.name)));
+    let upsert = if excluded.is_empty() {
+        format!("{insert}\nON CONFLICT ({key}) DO NOTHING")
+    } else {
+        format!(
+            "{insert}\nON CONFLICT ({key}) DO UPDATE SET\n{}",
+            wrap_list(&excluded, "  ")
+        )
+    };
+    let sets = assignments(&|i, _| format!("?{}", i + 1));
+    let update = if sets.is_empty() {
+        format!("UPDATE {table_sql} SET {key} = ?{key_position} WHERE {key} = ?{key_position}")
+    } else {
+        format!(
+            "UPDATE {table_sql} SET\n{}\nWHERE {key} = ?{key_position}",
+            wrap_list(&sets, "  ")
+        )
+    };
+    let select = |filter: &str| format!("SELECT\n{list}\nFROM {table_sql}\n{filter}");
+    RowStatements {
+        insert,
+        upsert,
+        update,
+        select: select(&format!("WHERE {key} = ?1")),
+        select_all: select(&format!("ORDER BY {key}")),
+        delete: format!("DELETE FROM {table_sql} WHERE {key} = ?1"),
+        count: format!("SELECT count(*) FROM {table_sql}"),
+        find_by: indexed(table)
+            .map(|c| {
+                let column = sql_ident(&c.name);
+                (
+                    c.name.clone(),
+                    select(&format!("WHERE {column} = ?1\nORDER BY {key}")),
+                )
+            })
+            .collect(),
+    }
+}
+
 /// Drops the legacy table. SQLite drops a table's indexes with it; naming them by the
 /// original library's rule (`DROP INDEX idx_{legacy}_{column}`) could instead drop another
 /// table's index that happens to carry that name, since index names are global.

@@ -14,6 +14,56 @@ pub enum Error {
     #[error("SQLite error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 
+    /// `insert` found a row with the same key already in the table.
+    #[error("cannot insert into `{table}`: a row with key {key} is already there; update or upsert it instead")]
+    KeyExists {
+        /// The table.
+        table: String,
+        /// The key, as an SQL literal.
+        key: String,
+    },
+
+    /// A stored value does not fit its field: NULL in a field that is not an `Option`, a
+    /// value of another storage class, or JSON that does not decode into the field's type.
+    #[error(
+        "cannot read `{table}`.`{column}`{}: {reason}",
+        key.as_ref().map(|k| format!(" of the row with key {k}")).unwrap_or_default()
+    )]
+    Decode {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The row's key as an SQL literal, when the query selected it.
+        key: Option<String>,
+        /// What is wrong with the value.
+        reason: String,
+    },
+
+    /// A field's value could not be written as JSON (serde refused it, such as a map with
+    /// keys that are not strings).
+    #[error("cannot write `{table}`.`{column}` as JSON: {reason}")]
+    Encode {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// serde's message.
+        reason: String,
+    },
+
+    /// A statement of a row method failed in SQLite.
+    #[error("{action} on `{table}` failed: {source}")]
+    Rows {
+        /// The table.
+        table: String,
+        /// The method: `insert`, `upsert`, `update`, `get`, `delete`, `read`, `find`, `count`.
+        action: &'static str,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
     /// One step of a table's migration failed in SQLite.
     #[error("migrating `{table}`: {step} failed, nothing was changed: {source}")]
     Step {

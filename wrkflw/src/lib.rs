@@ -31,6 +31,9 @@
 
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 mod capture;
 mod conflicts;
 mod drift;
@@ -41,6 +44,7 @@ mod migrate;
 mod plan;
 mod planner;
 mod report;
+mod rows;
 mod schema;
 mod spec;
 mod sql_text;

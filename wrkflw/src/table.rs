@@ -1,6 +1,6 @@
 //! What `#[wrkflw_table]` generates for a struct: the [`Table`] trait and its parts.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, ToSql};
 
 use crate::{MigrationReport, Plan, Result};
 
@@ -42,6 +42,24 @@ pub trait Table {
     const DROP_LEGACY_SQL: &'static [&'static str];
     /// The columns, in field order.
     const COLUMNS: &'static [Column];
+    /// `INSERT INTO {table} (...) VALUES (?1, ...)`: every field, in field order. A `None`
+    /// in an `Option` field with a `default` gives way to the default
+    /// (`coalesce(?n, default)`).
+    const INSERT_SQL: &'static str;
+    /// `INSERT_SQL` followed by `ON CONFLICT (key) DO UPDATE SET` every other column; a
+    /// `None` in an `Option` field with a `default` keeps the stored value.
+    const UPSERT_SQL: &'static str;
+    /// `UPDATE {table} SET ... WHERE key = ?n`, the same parameters as `INSERT_SQL`; a `None`
+    /// in an `Option` field with a `default` keeps the stored value.
+    const UPDATE_SQL: &'static str;
+    /// `SELECT` every column `FROM {table} WHERE key = ?1`.
+    const SELECT_SQL: &'static str;
+    /// `SELECT` every column `FROM {table} ORDER BY key`.
+    const SELECT_ALL_SQL: &'static str;
+    /// `DELETE FROM {table} WHERE key = ?1`.
+    const DELETE_SQL: &'static str;
+    /// `SELECT count(*) FROM {table}`.
+    const COUNT_SQL: &'static str;
 
     /// The whole migration as one commented SQL script inside one transaction, for review or
     /// for running by hand. With [`LegacyTable::Keep`] the drop statements are commented out.
@@ -65,6 +83,84 @@ pub trait Table {
     {
         crate::plan::<Self>(conn, legacy)
     }
+
+    /// Reads a row of any query that selects the table's columns, by column name: a
+    /// hand-written `SELECT * FROM ...`, or one with the columns in another order. JSON
+    /// columns are decoded with serde.
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>
+    where
+        Self: Sized;
+
+    /// Reads a row of the generated statements, whose columns come in field order.
+    #[doc(hidden)]
+    fn __read_ordered(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>
+    where
+        Self: Sized;
+
+    /// Runs `run` with the row's values as parameters, in field order (JSON columns encoded).
+    #[doc(hidden)]
+    fn __with_params<R>(
+        &self,
+        run: &mut dyn FnMut(&[&dyn ToSql]) -> rusqlite::Result<R>,
+    ) -> Result<rusqlite::Result<R>>;
+
+    /// Inserts the row. A row with the same key already there is [`Error::KeyExists`].
+    ///
+    /// [`Error::KeyExists`]: crate::Error::KeyExists
+    fn insert(&self, conn: &Connection) -> Result<()>
+    where
+        Self: Sized,
+    {
+        crate::rows::insert(self, conn)
+    }
+
+    /// Inserts the row, or, when its key is there, updates every other column.
+    fn upsert(&self, conn: &Connection) -> Result<()>
+    where
+        Self: Sized,
+    {
+        crate::rows::upsert(self, conn)
+    }
+
+    /// Updates the row with this row's key; `false` when there is none.
+    fn update(&self, conn: &Connection) -> Result<bool>
+    where
+        Self: Sized,
+    {
+        crate::rows::update(self, conn)
+    }
+
+    /// The row with this key, if there is one.
+    fn get(conn: &Connection, key: impl ToSql) -> Result<Option<Self>>
+    where
+        Self: Sized,
+    {
+        crate::rows::get(conn, &key)
+    }
+
+    /// Deletes the row with this key; `true` when there was one.
+    fn delete(conn: &Connection, key: impl ToSql) -> Result<bool>
+    where
+        Self: Sized,
+    {
+        crate::rows::delete::<Self>(conn, &key)
+    }
+
+    /// Every row, in key order.
+    fn all(conn: &Connection) -> Result<Vec<Self>>
+    where
+        Self: Sized,
+    {
+        crate::rows::all(conn)
+    }
+
+    /// How many rows the table holds.
+    fn count(conn: &Connection) -> Result<u64>
+    where
+        Self: Sized,
+    {
+        crate::rows::count::<Self>(conn)
+    }
 }
 
 /// One column of a [`Table`], as declared by a struct field.
@@ -80,6 +176,8 @@ pub struct Column {
     pub primary_key: bool,
     /// Whether the column has an `idx_{table}_{column}` index.
     pub indexed: bool,
+    /// Whether the field is stored as JSON text (`#[wrkflw(json)]`).
+    pub json: bool,
     /// The `DEFAULT` expression, as written in the attribute.
     pub default: Option<&'static str>,
     /// The column's name in the legacy table, when `#[wrkflw(rename_from = "...")]` renames
