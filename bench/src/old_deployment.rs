@@ -49,7 +49,7 @@ const UPDATE_RUN_SQL: &str =
     "UPDATE workflow_runs SET status = ?1, updated_at = ?2 WHERE run_id = ?3";
 
 /// The status the updates write; `updated_at` tells one round's updates from another's.
-const UPDATED_STATUS: &str = "completed";
+const UPDATED_STATUS: &str = "success";
 
 /// The scratch files: the legacy file migrated by wrkflw (capture on its legacy table) and
 /// by the seed's SQL (the same tables, no triggers).

@@ -56,7 +56,7 @@ fn update_upsert_and_delete_go_by_key_and_say_whether_a_row_was_there() {
     let mut row = run(7);
     assert!(!row.update(&conn).unwrap(), "no such row yet");
     row.upsert(&conn).unwrap();
-    row.status = "completed".to_owned();
+    row.status = "success".to_owned();
     row.result = Some("{\"ok\":true}".to_owned());
     assert!(row.update(&conn).unwrap());
     assert_eq!(

@@ -81,7 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     old_deployment.execute(
         "INSERT OR REPLACE INTO workflow_runs (run_id, workflow_id, status)
-         SELECT run_id, workflow_id, 'completed' FROM workflow_runs WHERE rowid = 20",
+         SELECT run_id, workflow_id, 'success' FROM workflow_runs WHERE rowid = 20",
         [],
     )?;
     println!("   row counts: {}", row_counts::<WorkflowRun>(&conn)?);

@@ -31,6 +31,9 @@
 
 #![warn(missing_docs)]
 
+// The storage declares its table with `#[wrkflw_table]`, whose code names `::wrkflw`.
+extern crate self as wrkflw;
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
@@ -48,6 +51,7 @@ mod rows;
 mod schema;
 mod spec;
 mod sql_text;
+pub mod storage;
 mod table;
 mod verify;
 

@@ -97,7 +97,7 @@ fn write_legacy(path: &str, seed_value: u64, ops: u64) {
             .optional()
             .unwrap();
         let fresh = seed::legacy_run(first_new + op);
-        let status = ["pending", "running", "completed", "failed"][(next() % 4) as usize];
+        let status = ["running", "success", "failed", "paused"][(next() % 4) as usize];
         let choice = next() % 100;
         let result = match (choice, &existing) {
             (0..=34, _) | (_, None) => conn.execute(

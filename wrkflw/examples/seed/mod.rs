@@ -85,7 +85,8 @@ const WORKFLOWS: [&str; 6] = [
     "document-ocr",
     "slack-digest",
 ];
-const STATUSES: [&str; 5] = ["pending", "running", "completed", "failed", "cancelled"];
+/// The original engine's run statuses.
+const STATUSES: [&str; 3] = ["running", "success", "failed"];
 
 /// Inserts `count` legacy runs numbered from `first`, in one transaction. The rows are
 /// deterministic: the same arguments give the same rows (about 400 bytes each).
@@ -124,7 +125,8 @@ pub fn legacy_run(n: u64) -> WorkflowRun {
     let workflow = WORKFLOWS[(mix % WORKFLOWS.len() as u64) as usize];
     let status = STATUSES[((mix >> 8) % STATUSES.len() as u64) as usize];
     let steps = 2 + (mix >> 16) % 3;
-    let path: Vec<String> = (0..steps).map(|s| format!("\"step_{s}\"")).collect();
+    // The indexes of the steps run so far, as the original engine records them.
+    let path: Vec<String> = (0..steps).map(|s| s.to_string()).collect();
     let results: Vec<String> = (0..steps)
         .map(|s| {
             format!(
@@ -153,7 +155,7 @@ pub fn legacy_run(n: u64) -> WorkflowRun {
             (mix >> 3) % 100,
             n / 1000
         )),
-        result: (status == "completed").then(|| format!("{{\"output\":\"ok\",\"items\":{}}}", mix % 250)),
+        result: (status == "success").then(|| format!("{{\"output\":\"ok\",\"items\":{}}}", mix % 250)),
         error: failed.then(|| format!("{{\"message\":\"step_{} timed out after 30s\",\"code\":\"ETIMEDOUT\"}}", steps - 1)),
         created_at: Some(created_at),
         updated_at: Some(created_at + ((mix >> 24) % 3600) as i64),
