@@ -67,3 +67,18 @@ fn readme_shows_the_capture_triggers_verbatim() {
         "README.md's capture block differs from the triggers migrate installs:\n{block}"
     );
 }
+
+#[test]
+fn readme_shows_the_row_statements_verbatim() {
+    let block = format!(
+        "```sql\n{};\n\n{};\n\n{};\n\n{};\n```",
+        WorkflowRun::INSERT_SQL,
+        WorkflowRun::UPSERT_SQL,
+        WorkflowRun::UPDATE_SQL,
+        WorkflowRun::SELECT_SQL
+    );
+    assert!(
+        README.contains(&block),
+        "README.md's typed-rows block differs from the generated statements:\n{block}"
+    );
+}

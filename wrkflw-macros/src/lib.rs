@@ -33,14 +33,20 @@ use proc_macro::TokenStream;
 ///
 /// | key | meaning |
 /// | --- | --- |
-/// | `primary_key` | the table's key (one per table; required with `rename_from`) |
+/// | `primary_key` | the table's key (one per table, required) |
 /// | `index` | an index named `idx_{table}_{column}` |
 /// | `default = "unixepoch()"` | a SQL expression, written as `DEFAULT (unixepoch())` |
 /// | `rename_from = "old_column"` | the legacy table's name for this column: the copy reads it into this one |
+/// | `json` | any serde type, stored as JSON text (`None` is SQL NULL, `Some(null)` the text `null`) |
 ///
 /// Field types: `String` is `TEXT`; `i64`, `i32`, `i16`, `i8`, `u32`, `u16`, `u8` and `bool`
-/// are `INTEGER`; `f64` and `f32` are `REAL`; `Vec<u8>` is `BLOB`. `Option<T>` is the same
-/// type and nullable; every other column is `NOT NULL`, the primary key included.
+/// are `INTEGER`; `f64` and `f32` are `REAL`; `Vec<u8>` is `BLOB`; a `json` field is `TEXT`.
+/// `Option<T>` is the same type and nullable; every other column is `NOT NULL`, the primary
+/// key included.
+///
+/// The struct also gets typed rows through [`wrkflw::Table`](https://docs.rs/wrkflw/latest/wrkflw/trait.Table.html)
+/// (`insert`, `upsert`, `update`, `get`, `delete`, `all`, `count`, `from_row`) and, for each
+/// `index` field `f`, `find_by_f` with its statement in `FIND_BY_F_SQL`.
 ///
 /// # Example
 ///

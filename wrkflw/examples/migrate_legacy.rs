@@ -14,7 +14,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use seed::WorkflowRun;
+use serde_json::json;
 use wrkflw::rusqlite::Connection;
+use wrkflw::storage::{RunStatus, WorkflowSnapshot, WorkflowStorage};
 use wrkflw::{row_counts, LegacyTable, Table};
 
 const LEGACY_ROWS: u64 = 5_000;
@@ -97,10 +99,62 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("   {report}");
     println!("   row counts: {}\n", row_counts::<WorkflowRun>(&conn)?);
 
-    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-    println!("7. PRAGMA integrity_check: {integrity}\n");
+    println!("7. Typed rows and the original library's storage on the migrated file:");
+    let failed = WorkflowRun::find_by_status(&conn, "failed")?;
+    println!(
+        "   WorkflowRun::find_by_status(&conn, \"failed\"): {} of WorkflowRun::count: {}",
+        failed.len(),
+        WorkflowRun::count(&conn)?
+    );
+    let first = WorkflowRun::get(&conn, failed[0].run_id.as_str())?.expect("just found");
+    println!(
+        "   WorkflowRun::get(&conn, {:?}): workflow {}, error {}",
+        first.run_id,
+        first.workflow_id,
+        first.error.as_deref().unwrap_or("(none)")
+    );
+    drop(conn);
+    let storage = WorkflowStorage::open(&path)?;
+    storage.save_snapshot(&WorkflowSnapshot {
+        run_id: "example-run-1".into(),
+        workflow_id: "nightly-report".into(),
+        status: RunStatus::Running,
+        execution_path: vec![0, 1],
+        step_results: json!({"fetch": {"ok": true, "rows": 120}}),
+        state: json!({"cursor": 120}),
+        input_data: json!({"date": "2026-11-26"}),
+        result: None,
+        error: None,
+        updated_at: 0,
+    })?;
+    let mut finished = storage.load_snapshot("example-run-1")?.expect("just saved");
+    finished.status = RunStatus::Success;
+    finished.result = Some(json!(0));
+    storage.save_snapshot(&finished)?;
+    let loaded = storage.load_snapshot("example-run-1")?.expect("saved");
+    println!(
+        "   saved and loaded example-run-1: {}, result {:?}, path {:?}, updated_at {}",
+        loaded.status.as_str(),
+        loaded.result,
+        loaded.execution_path,
+        loaded.updated_at
+    );
+    let page = storage.list_runs_page(Some("nightly-report"), None, 3)?;
+    println!("   the newest 3 runs of nightly-report:");
+    for run in &page.runs {
+        println!(
+            "     {} {} (updated_at {})",
+            run.run_id,
+            run.status.as_str(),
+            run.updated_at
+        );
+    }
+    let conn = Connection::open(&path)?;
 
-    println!("8. The generated migration, as WorkflowRun::migration_sql(LegacyTable::Keep):\n");
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    println!("\n8. PRAGMA integrity_check: {integrity}\n");
+
+    println!("9. The generated migration, as WorkflowRun::migration_sql(LegacyTable::Keep):\n");
     println!("{}", WorkflowRun::migration_sql(LegacyTable::Keep));
     Ok(())
 }
