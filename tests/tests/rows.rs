@@ -100,6 +100,55 @@ ORDER BY run_id"
     );
 }
 
+/// A finder on an `Option` column: `None` finds the rows without a value, through the index.
+#[wrkflw_table(name = "tagged")]
+#[derive(Debug, Clone, PartialEq)]
+struct Tagged {
+    #[wrkflw(primary_key)]
+    id: i64,
+    #[wrkflw(index)]
+    tag: Option<String>,
+}
+
+#[test]
+fn a_finder_on_an_option_column_finds_none_too() {
+    let db = DbFile::new();
+    let mut conn = db.open();
+    Tagged::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    for (id, tag) in [
+        (1, Some("a")),
+        (2, None),
+        (3, Some("a")),
+        (4, None),
+        (5, Some("b")),
+    ] {
+        Tagged {
+            id,
+            tag: tag.map(str::to_owned),
+        }
+        .insert(&conn)
+        .unwrap();
+    }
+    let ids = |found: Vec<Tagged>| found.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(Tagged::find_by_tag(&conn, None::<String>).unwrap()),
+        [2, 4]
+    );
+    assert_eq!(ids(Tagged::find_by_tag(&conn, "a").unwrap()), [1, 3]);
+    assert_eq!(ids(Tagged::find_by_tag(&conn, Some("b")).unwrap()), [5]);
+    let plan: String = conn
+        .query_row(
+            &format!("EXPLAIN QUERY PLAN {}", Tagged::FIND_BY_TAG_SQL),
+            [None::<String>],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(
+        plan.contains("INDEX idx_wrkflw_tagged_tag (tag=?)"),
+        "{plan}"
+    );
+}
+
 #[test]
 fn from_row_reads_by_name_from_any_select() {
     let (_db, conn) = migrated(5);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use wrkflw::storage::{Cursor, RunStatus, WorkflowSnapshot, WorkflowStorage};
-use wrkflw::Error;
+use wrkflw::{Error, OnConflict};
 use wrkflw_tests::{count, seed, DbFile};
 
 fn snapshot(run_id: &str, workflow_id: &str, status: RunStatus) -> WorkflowSnapshot {
@@ -139,7 +139,8 @@ fn what_is_saved_is_loaded_every_field_and_the_database_stamps_it() {
 /// The original stored falsy results as NULL; here every result round-trips.
 #[test]
 fn falsy_and_null_results_round_trip() {
-    let storage = WorkflowStorage::open_in_memory().unwrap();
+    let db = DbFile::new();
+    let storage = WorkflowStorage::open(db.path()).unwrap();
     let results = [
         Some(json!(0)),
         Some(json!(false)),
@@ -153,6 +154,9 @@ fn falsy_and_null_results_round_trip() {
         run.result = result.clone();
         storage.save_snapshot(&run).unwrap();
     }
+    // Read back by another storage on the same file, from what is on disk.
+    drop(storage);
+    let storage = WorkflowStorage::open(db.path()).unwrap();
     for (i, result) in results.iter().enumerate() {
         let loaded = storage.load_snapshot(&format!("r{i}")).unwrap().unwrap();
         assert_eq!(&loaded.result, result, "result {i}");
@@ -301,29 +305,180 @@ fn a_page_reads_along_an_index_without_sorting() {
     let db = DbFile::new();
     let _storage = WorkflowStorage::open(db.path()).unwrap();
     let conn = db.open();
-    for (filter, index) in [
-        (
-            "workflow_id = ?2",
-            "idx_wrkflw_workflow_runs_workflow_id_updated_at",
-        ),
-        ("status = ?1", "idx_wrkflw_workflow_runs_status_updated_at"),
-        ("1", "idx_wrkflw_workflow_runs_updated_at"),
-    ] {
-        let plan: Vec<String> = conn
-            .prepare(&format!(
-                "EXPLAIN QUERY PLAN SELECT run_id FROM wrkflw_workflow_runs WHERE {filter}
-                 AND (updated_at < ?3 OR (updated_at = ?3 AND run_id > ?4))
-                 ORDER BY updated_at DESC, run_id LIMIT ?5"
-            ))
-            .unwrap()
-            .query_map([1, 2, 3, 4, 5], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let plan = plan.join("; ");
-        assert!(plan.contains(index), "{filter}: {plan}");
-        assert!(!plan.contains("TEMP B-TREE"), "{filter} sorts: {plan}");
+    for by_status in [false, true] {
+        for by_workflow in [false, true] {
+            for after_cursor in [false, true] {
+                let sql = WorkflowStorage::page_sql(by_status, by_workflow, after_cursor);
+                let plan: Vec<String> = conn
+                    .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .unwrap()
+                    .query_map([1, 2, 3, 4, 5], |r| r.get::<_, String>(3))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                let plan = plan.join("; ");
+                // With both filters either of their indexes serves.
+                let indexes: &[&str] = match (by_status, by_workflow) {
+                    (false, false) => &["idx_wrkflw_workflow_runs_newest"],
+                    (true, false) => &["idx_wrkflw_workflow_runs_status_newest"],
+                    (false, true) => &["idx_wrkflw_workflow_runs_workflow_id_newest"],
+                    (true, true) => &[
+                        "idx_wrkflw_workflow_runs_status_newest",
+                        "idx_wrkflw_workflow_runs_workflow_id_newest",
+                    ],
+                };
+                assert!(
+                    indexes.iter().any(|index| plan.contains(index)),
+                    "{sql}: {plan}"
+                );
+                assert!(!plan.contains("TEMP B-TREE"), "{sql} sorts: {plan}");
+            }
+        }
     }
+}
+
+/// The original's table allows a NULL `updated_at`: such a run reads as 0, lists last, and
+/// paging reaches it like any other run.
+#[test]
+fn runs_with_no_updated_at_are_paged_too() {
+    let db = DbFile::new();
+    db.open()
+        .execute_batch(&format!(
+            "{}
+             INSERT INTO workflow_runs (run_id, workflow_id, status, execution_path, updated_at)
+             VALUES ('a', 'w', 'running', '[]', 100), ('b', 'w', 'running', '[]', NULL),
+                    ('c', 'w', 'failed', '[]', NULL), ('d', 'w', 'running', '[]', 0),
+                    ('e', 'w', 'running', '[]', NULL);",
+            seed::LEGACY_SCHEMA_SQL
+        ))
+        .unwrap();
+    let storage = WorkflowStorage::open(db.path()).unwrap();
+    let listed: Vec<(i64, String)> = storage
+        .list_runs(Some("w"))
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.updated_at, r.run_id))
+        .collect();
+    let expected: Vec<(i64, String)> = [(100, "a"), (0, "b"), (0, "c"), (0, "d"), (0, "e")]
+        .into_iter()
+        .map(|(at, id)| (at, id.to_owned()))
+        .collect();
+    assert_eq!(listed, expected);
+    for limit in [1, 2] {
+        let mut paged = Vec::new();
+        let mut after: Option<Cursor> = None;
+        loop {
+            let page = storage
+                .list_runs_page(Some("w"), after.as_ref(), limit)
+                .unwrap();
+            paged.extend(page.runs.into_iter().map(|r| (r.updated_at, r.run_id)));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(paged, expected, "pages of {limit}");
+    }
+    let mut failed = Vec::new();
+    let mut after: Option<Cursor> = None;
+    loop {
+        let page = storage
+            .runs_by_status_page(RunStatus::Failed, None, after.as_ref(), 1)
+            .unwrap();
+        failed.extend(page.runs.into_iter().map(|r| r.run_id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(failed, ["c"]);
+}
+
+/// An old deployment that inserts a run under an id the new application already saved
+/// makes two runs of one key: the capture logs it, the next `open` stops and names the key,
+/// and `open_with` settles it as the application chooses.
+#[test]
+fn a_conflict_stops_open_and_open_with_settles_it() {
+    let db = DbFile::new();
+    db.open().execute_batch(seed::LEGACY_SCHEMA_SQL).unwrap();
+    let storage = WorkflowStorage::open(db.path()).unwrap();
+    storage
+        .save_snapshot(&snapshot("c", "w", RunStatus::Running))
+        .unwrap();
+    drop(storage);
+    // An old deployment, still writing the legacy table, starts a run under the same id.
+    let conn = db.open();
+    conn.execute_batch(
+        "INSERT INTO workflow_runs (run_id, workflow_id, status) VALUES ('c', 'w', 'success')",
+    )
+    .unwrap();
+    drop(conn);
+    let before = db.bytes();
+    match WorkflowStorage::open(db.path()) {
+        Err(Error::Conflicts { sample_keys, .. }) => assert_eq!(sample_keys, ["'c'"]),
+        other => panic!("expected Conflicts, got {other:?}"),
+    }
+    assert!(before == db.bytes(), "a refused open changes nothing");
+    // Until settled, the storage reads the table's run.
+    let storage = WorkflowStorage::open_with(db.path(), OnConflict::KeepTable).unwrap();
+    assert_eq!(
+        storage.load_snapshot("c").unwrap().unwrap().status,
+        RunStatus::Running
+    );
+    drop(storage);
+    WorkflowStorage::open(db.path()).expect("settled once, open works again");
+}
+
+#[test]
+fn a_conflict_settled_by_taking_the_legacy_run() {
+    let db = DbFile::new();
+    db.open().execute_batch(seed::LEGACY_SCHEMA_SQL).unwrap();
+    let storage = WorkflowStorage::open(db.path()).unwrap();
+    storage
+        .save_snapshot(&snapshot("c", "w", RunStatus::Running))
+        .unwrap();
+    db.open()
+        .execute_batch(
+            "INSERT INTO workflow_runs (run_id, workflow_id, status) VALUES ('c', 'w', 'success')",
+        )
+        .unwrap();
+    drop(storage);
+    let storage = WorkflowStorage::open_with(db.path(), OnConflict::TakeLegacy).unwrap();
+    let run = storage.load_snapshot("c").unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Success, "the legacy row was taken");
+    drop(storage);
+    WorkflowStorage::open(db.path()).expect("settled once, open works again");
+}
+
+/// `with_connection` keeps the application's busy timeout: a save under another
+/// connection's write lock waits as long as the application said, not the storage's 5 s.
+#[test]
+fn with_connection_keeps_the_applications_busy_timeout() {
+    let db = DbFile::new();
+    let conn = db.open();
+    conn.busy_timeout(std::time::Duration::from_millis(200))
+        .unwrap();
+    let storage = WorkflowStorage::with_connection(conn).unwrap();
+    let blocker = db.open();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let error = storage
+        .save_snapshot(&snapshot("r1", "w", RunStatus::Running))
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(150)
+            && waited < std::time::Duration::from_secs(2),
+        "waited {waited:?}: not the application's 200 ms"
+    );
+    assert!(
+        error.to_string().contains("wrkflw_workflow_runs"),
+        "{error}"
+    );
+    blocker.execute_batch("ROLLBACK").unwrap();
+    storage
+        .save_snapshot(&snapshot("r1", "w", RunStatus::Running))
+        .unwrap();
 }
 
 #[test]

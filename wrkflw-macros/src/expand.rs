@@ -131,7 +131,8 @@ fn impl_table(table: &Table) -> TokenStream {
             let method = quote::format_ident!("find_by_{}", name);
             let constant = quote::format_ident!("FIND_BY_{}_SQL", name.to_ascii_uppercase());
             let doc = format!(
-                "The rows whose `{name}` is `value`, in key order: runs [`Self::{constant}`]."
+                "The rows whose `{name}` is `value`, in key order (on an `Option` field, `None` \
+                 finds the rows without one): runs [`Self::{constant}`]."
             );
             let const_doc = format!("The statement of [`Self::{method}`].");
             quote! {

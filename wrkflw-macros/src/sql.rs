@@ -183,12 +183,15 @@ pub(crate) fn row_statements(table: &Table) -> RowStatements {
         select_all: select(&format!("ORDER BY {key}")),
         delete: format!("DELETE FROM {table_sql} WHERE {key} = ?1"),
         count: format!("SELECT count(*) FROM {table_sql}"),
+        // `IS` on a nullable column, so that `None` finds the rows without a value (SQLite
+        // reads an index for `IS` as for `=`).
         find_by: indexed(table)
             .map(|c| {
                 let column = sql_ident(&c.name);
+                let is = if c.ty.nullable { "IS" } else { "=" };
                 (
                     c.name.clone(),
-                    select(&format!("WHERE {column} = ?1\nORDER BY {key}")),
+                    select(&format!("WHERE {column} {is} ?1\nORDER BY {key}")),
                 )
             })
             .collect(),

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::rows::{to_json, to_json_opt};
-use crate::{wrkflw_table, Error, LegacyTable, Migrator, Result, Table};
+use crate::{wrkflw_table, Error, LegacyTable, Migrator, OnConflict, Result, Table};
 
 /// A run's status. The original library writes `running`, `success` and `failed`; any
 /// other text (a newer version of it may write one) reads as [`RunStatus::Other`] with the
@@ -156,7 +156,8 @@ impl From<RunRow> for WorkflowSnapshot {
 }
 
 /// Where a page of runs starts: just after the last run of the page before, in the lists'
-/// order (newest `updated_at` first, then `run_id`).
+/// order (newest `updated_at` first, then `run_id`; a run stored with no `updated_at`, as the
+/// original's table allows, counts as 0, the oldest, as its snapshot reads).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Cursor {
     /// The last run's `updated_at`.
@@ -170,7 +171,8 @@ pub struct Cursor {
 pub struct RunPage {
     /// The runs, newest first.
     pub runs: Vec<WorkflowSnapshot>,
-    /// Pass it as `after` for the next page.
+    /// Pass it as `after` for the next page. `None` when this page ended the list (it has
+    /// fewer runs than `limit`); a page asked for with `limit` 0 has none either.
     pub next: Option<Cursor>,
 }
 
@@ -208,25 +210,36 @@ ON CONFLICT (run_id) DO UPDATE SET
   error = excluded.error, updated_at = unixepoch()";
 
     /// The indexes the lists read in their order, so a page never sorts the table:
-    /// newest first overall, within a workflow, and within a status.
+    /// newest first overall, within a workflow, and within a status. A NULL `updated_at`
+    /// orders as 0, the value its snapshot reads, so that a cursor can point past it.
     pub const LIST_INDEX_SQL: [&'static str; 3] = [
-        "CREATE INDEX IF NOT EXISTS main.idx_wrkflw_workflow_runs_updated_at
-  ON wrkflw_workflow_runs (updated_at DESC, run_id)",
-        "CREATE INDEX IF NOT EXISTS main.idx_wrkflw_workflow_runs_workflow_id_updated_at
-  ON wrkflw_workflow_runs (workflow_id, updated_at DESC, run_id)",
-        "CREATE INDEX IF NOT EXISTS main.idx_wrkflw_workflow_runs_status_updated_at
-  ON wrkflw_workflow_runs (status, updated_at DESC, run_id)",
+        "CREATE INDEX IF NOT EXISTS main.idx_wrkflw_workflow_runs_newest
+  ON wrkflw_workflow_runs (coalesce(updated_at, 0) DESC, run_id)",
+        "CREATE INDEX IF NOT EXISTS main.idx_wrkflw_workflow_runs_workflow_id_newest
+  ON wrkflw_workflow_runs (workflow_id, coalesce(updated_at, 0) DESC, run_id)",
+        "CREATE INDEX IF NOT EXISTS main.idx_wrkflw_workflow_runs_status_newest
+  ON wrkflw_workflow_runs (status, coalesce(updated_at, 0) DESC, run_id)",
     ];
 
-    /// Opens (or creates) the file, switches it to WAL mode, and migrates: a database the
-    /// original library wrote is readable at once, its `workflow_runs` table kept (and
-    /// captured, see [`crate::migrate`]).
+    /// Opens (or creates) the file, switches it to WAL mode, sets the busy timeout to
+    /// [`WorkflowStorage::BUSY_TIMEOUT`], and migrates: a database the original library wrote
+    /// is readable at once, its `workflow_runs` table kept (and captured, see
+    /// [`crate::migrate`]). A key both tables hold for different runs (a write an old
+    /// deployment made while nothing captured it) is [`Error::Conflicts`]; settle it with
+    /// [`WorkflowStorage::open_with`].
     pub fn open(path: impl AsRef<Path>) -> Result<WorkflowStorage> {
+        WorkflowStorage::open_with(path, OnConflict::Fail)
+    }
+
+    /// [`WorkflowStorage::open`], settling keys in conflict as `on_conflict` says (the
+    /// migration's choice, see [`OnConflict`]).
+    pub fn open_with(path: impl AsRef<Path>, on_conflict: OnConflict) -> Result<WorkflowStorage> {
         let conn = Connection::open(path)?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |row| {
             row.get::<_, String>(0)
         })?;
-        WorkflowStorage::with_connection(conn)
+        conn.busy_timeout(WorkflowStorage::BUSY_TIMEOUT)?;
+        WorkflowStorage::with_connection_on_conflict(conn, on_conflict)
     }
 
     /// A storage in memory, for tests and throwaway runs.
@@ -234,13 +247,24 @@ ON CONFLICT (run_id) DO UPDATE SET
         WorkflowStorage::with_connection(Connection::open_in_memory()?)
     }
 
-    /// A storage on a connection the application opened (its pragmas kept, its journal mode
-    /// too); migrates as [`WorkflowStorage::open`] does.
-    pub fn with_connection(mut conn: Connection) -> Result<WorkflowStorage> {
+    /// A storage on a connection the application opened, its settings kept (journal mode,
+    /// busy timeout, pragmas); migrates as [`WorkflowStorage::open`] does. SQLite cannot
+    /// report a custom busy handler, so the migration cannot restore one set with
+    /// `Connection::busy_handler` (see [`Migrator::busy_timeout`]): give the connection a
+    /// busy timeout instead.
+    pub fn with_connection(conn: Connection) -> Result<WorkflowStorage> {
+        WorkflowStorage::with_connection_on_conflict(conn, OnConflict::Fail)
+    }
+
+    /// [`WorkflowStorage::with_connection`], settling keys in conflict as `on_conflict` says.
+    pub fn with_connection_on_conflict(
+        mut conn: Connection,
+        on_conflict: OnConflict,
+    ) -> Result<WorkflowStorage> {
         Migrator::new()
+            .on_conflict(on_conflict)
             .table::<RunRow>()
             .run(&mut conn, LegacyTable::Keep)?;
-        conn.busy_timeout(WorkflowStorage::BUSY_TIMEOUT)?;
         for sql in WorkflowStorage::LIST_INDEX_SQL {
             conn.execute_batch(sql)?;
         }
@@ -334,9 +358,34 @@ ON CONFLICT (run_id) DO UPDATE SET
         self.page(Some(status), workflow_id, after, limit)
     }
 
-    /// The statement of a page: the filters given, the keyset after the cursor, the lists'
-    /// order; one cached statement for each combination of filters. Every statement binds
-    /// the same five parameters (SQLite ignores those it does not name).
+    /// The statement a page runs, for the filters it has: `?1` the status, `?2` the
+    /// workflow, `?3` and `?4` the cursor's `updated_at` and `run_id`, `?5` the limit. Every
+    /// combination reads along one of [`WorkflowStorage::LIST_INDEX_SQL`] and sorts nothing.
+    pub fn page_sql(by_status: bool, by_workflow: bool, after_cursor: bool) -> String {
+        let mut filters = Vec::new();
+        if by_status {
+            filters.push("status = ?1");
+        }
+        if by_workflow {
+            filters.push("workflow_id = ?2");
+        }
+        if after_cursor {
+            filters.push(
+                "(coalesce(updated_at, 0) < ?3 OR (coalesce(updated_at, 0) = ?3 AND run_id > ?4))",
+            );
+        }
+        let filter = if filters.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}\n", filters.join(" AND "))
+        };
+        format!(
+            "SELECT {LIST_COLUMNS}\nFROM wrkflw_workflow_runs\n{filter}ORDER BY coalesce(updated_at, 0) DESC, run_id\nLIMIT ?5"
+        )
+    }
+
+    /// One page: one cached statement for each combination of filters. Every statement
+    /// binds the same five parameters (SQLite ignores those it does not name).
     fn page(
         &self,
         status: Option<RunStatus>,
@@ -344,24 +393,8 @@ ON CONFLICT (run_id) DO UPDATE SET
         after: Option<&Cursor>,
         limit: u32,
     ) -> Result<RunPage> {
-        let mut filters = Vec::new();
-        if status.is_some() {
-            filters.push("status = ?1");
-        }
-        if workflow_id.is_some() {
-            filters.push("workflow_id = ?2");
-        }
-        if after.is_some() {
-            filters.push("(updated_at < ?3 OR (updated_at = ?3 AND run_id > ?4))");
-        }
-        let filter = if filters.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}\n", filters.join(" AND "))
-        };
-        let sql = format!(
-            "SELECT {LIST_COLUMNS}\nFROM wrkflw_workflow_runs\n{filter}ORDER BY updated_at DESC, run_id\nLIMIT ?5"
-        );
+        let sql =
+            WorkflowStorage::page_sql(status.is_some(), workflow_id.is_some(), after.is_some());
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&sql).map_err(failed("list"))?;
         let status = status.as_ref().map(RunStatus::as_str);
