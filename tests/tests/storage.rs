@@ -394,11 +394,10 @@ fn runs_with_no_updated_at_are_paged_too() {
     assert_eq!(failed, ["c"]);
 }
 
-/// An old deployment that inserts a run under an id the new application already saved
-/// makes two runs of one key: the capture logs it, the next `open` stops and names the key,
-/// and `open_with` settles it as the application chooses.
-#[test]
-fn a_conflict_stops_open_and_open_with_settles_it() {
+/// A file where an old deployment, still writing the legacy table, started a run under the
+/// id `c` that the new application had already saved: two runs of one key, logged by the
+/// capture.
+fn conflicted_file() -> DbFile {
     let db = DbFile::new();
     db.open().execute_batch(seed::LEGACY_SCHEMA_SQL).unwrap();
     let storage = WorkflowStorage::open(db.path()).unwrap();
@@ -406,46 +405,41 @@ fn a_conflict_stops_open_and_open_with_settles_it() {
         .save_snapshot(&snapshot("c", "w", RunStatus::Running))
         .unwrap();
     drop(storage);
-    // An old deployment, still writing the legacy table, starts a run under the same id.
-    let conn = db.open();
-    conn.execute_batch(
-        "INSERT INTO workflow_runs (run_id, workflow_id, status) VALUES ('c', 'w', 'success')",
-    )
-    .unwrap();
-    drop(conn);
+    db.open()
+        .execute_batch(
+            "INSERT INTO workflow_runs (run_id, workflow_id, status) VALUES ('c', 'w', 'success')",
+        )
+        .unwrap();
+    db
+}
+
+/// Two runs of one key stop the next `open`, which names the key and changes nothing;
+/// `open_with` settles it as the application chooses, and `open` works again after.
+#[test]
+fn a_conflict_stops_open_and_open_with_settles_it() {
+    let db = conflicted_file();
     let before = db.bytes();
     match WorkflowStorage::open(db.path()) {
         Err(Error::Conflicts { sample_keys, .. }) => assert_eq!(sample_keys, ["'c'"]),
         other => panic!("expected Conflicts, got {other:?}"),
     }
     assert!(before == db.bytes(), "a refused open changes nothing");
-    // Until settled, the storage reads the table's run.
     let storage = WorkflowStorage::open_with(db.path(), OnConflict::KeepTable).unwrap();
     assert_eq!(
         storage.load_snapshot("c").unwrap().unwrap().status,
-        RunStatus::Running
+        RunStatus::Running,
+        "the table's run was kept"
     );
     drop(storage);
     WorkflowStorage::open(db.path()).expect("settled once, open works again");
-}
 
-#[test]
-fn a_conflict_settled_by_taking_the_legacy_run() {
-    let db = DbFile::new();
-    db.open().execute_batch(seed::LEGACY_SCHEMA_SQL).unwrap();
-    let storage = WorkflowStorage::open(db.path()).unwrap();
-    storage
-        .save_snapshot(&snapshot("c", "w", RunStatus::Running))
-        .unwrap();
-    db.open()
-        .execute_batch(
-            "INSERT INTO workflow_runs (run_id, workflow_id, status) VALUES ('c', 'w', 'success')",
-        )
-        .unwrap();
-    drop(storage);
+    let db = conflicted_file();
     let storage = WorkflowStorage::open_with(db.path(), OnConflict::TakeLegacy).unwrap();
-    let run = storage.load_snapshot("c").unwrap().unwrap();
-    assert_eq!(run.status, RunStatus::Success, "the legacy row was taken");
+    assert_eq!(
+        storage.load_snapshot("c").unwrap().unwrap().status,
+        RunStatus::Success,
+        "the legacy run was taken"
+    );
     drop(storage);
     WorkflowStorage::open(db.path()).expect("settled once, open works again");
 }

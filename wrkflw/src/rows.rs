@@ -221,8 +221,8 @@ fn decode_error<T: Table>(row: &Row<'_>, error: rusqlite::Error) -> Error {
     }
 }
 
-/// A statement of a row method that failed in SQLite.
-fn failed<T: Table>(action: &'static str) -> impl Fn(rusqlite::Error) -> Error {
+/// A statement of a row method (or of the storage, on its table) that failed in SQLite.
+pub(crate) fn failed<T: Table>(action: &'static str) -> impl Fn(rusqlite::Error) -> Error {
     move |source| Error::Rows {
         table: T::TABLE_NAME.to_owned(),
         action,

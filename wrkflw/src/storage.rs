@@ -33,8 +33,8 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::rows::{to_json, to_json_opt};
-use crate::{wrkflw_table, Error, LegacyTable, Migrator, OnConflict, Result, Table};
+use crate::rows::{failed, to_json, to_json_opt};
+use crate::{wrkflw_table, LegacyTable, Migrator, OnConflict, Result, Table};
 
 /// A run's status. The original library writes `running`, `success` and `failed`; any
 /// other text (a newer version of it may write one) reads as [`RunStatus::Other`] with the
@@ -225,7 +225,7 @@ ON CONFLICT (run_id) DO UPDATE SET
     /// [`WorkflowStorage::BUSY_TIMEOUT`], and migrates: a database the original library wrote
     /// is readable at once, its `workflow_runs` table kept (and captured, see
     /// [`crate::migrate`]). A key both tables hold for different runs (a write an old
-    /// deployment made while nothing captured it) is [`Error::Conflicts`]; settle it with
+    /// deployment made while nothing captured it) is [`Error::Conflicts`](crate::Error::Conflicts); settle it with
     /// [`WorkflowStorage::open_with`].
     pub fn open(path: impl AsRef<Path>) -> Result<WorkflowStorage> {
         WorkflowStorage::open_with(path, OnConflict::Fail)
@@ -292,7 +292,7 @@ ON CONFLICT (run_id) DO UPDATE SET
         let conn = self.conn();
         let mut save = conn
             .prepare_cached(WorkflowStorage::SAVE_SQL)
-            .map_err(failed("save"))?;
+            .map_err(failed::<RunRow>("save"))?;
         save.execute(params![
             snapshot.run_id,
             snapshot.workflow_id,
@@ -304,7 +304,7 @@ ON CONFLICT (run_id) DO UPDATE SET
             result,
             snapshot.error,
         ])
-        .map_err(failed("save"))?;
+        .map_err(failed::<RunRow>("save"))?;
         Ok(())
     }
 
@@ -396,7 +396,9 @@ ON CONFLICT (run_id) DO UPDATE SET
         let sql =
             WorkflowStorage::page_sql(status.is_some(), workflow_id.is_some(), after.is_some());
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&sql).map_err(failed("list"))?;
+        let mut stmt = conn
+            .prepare_cached(&sql)
+            .map_err(failed::<RunRow>("list"))?;
         let status = status.as_ref().map(RunStatus::as_str);
         let (updated_at, run_id) = (
             after.map(|c| c.updated_at),
@@ -417,14 +419,5 @@ ON CONFLICT (run_id) DO UPDATE SET
                 run_id: last.run_id.clone(),
             });
         Ok(RunPage { runs, next })
-    }
-}
-
-/// A storage statement that failed in SQLite.
-fn failed(action: &'static str) -> impl Fn(rusqlite::Error) -> Error {
-    move |source| Error::Rows {
-        table: RunRow::TABLE_NAME.to_owned(),
-        action,
-        source,
     }
 }
