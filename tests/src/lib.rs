@@ -167,6 +167,15 @@ pub struct LedgerRow {
     pub migrated_at: i64,
 }
 
+/// A file holding the original engine's legacy table with `rows` runs, migrated by the seed
+/// struct with the legacy table kept (and captured), and a connection to it.
+pub fn migrated_keeping_legacy(rows: u64) -> (DbFile, Connection) {
+    let db = DbFile::legacy(rows);
+    let mut conn = db.open();
+    <WorkflowRun as wrkflw::Table>::migrate(&mut conn, wrkflw::LegacyTable::Keep).unwrap();
+    (db, conn)
+}
+
 /// The ledger row of `table`, if there is one.
 pub fn ledger(conn: &Connection, table: &str) -> Option<LedgerRow> {
     conn.query_row(

@@ -3,12 +3,13 @@
 //! and a gap in the capture is noticed and reconciled. Each old deployment here is a
 //! connection of its own to a real file.
 
-#![allow(dead_code)] // The structs declare tables; typed rows that read their fields do not exist yet.
+#![allow(dead_code)] // The structs declare tables; these tests never read their fields.
 
 use wrkflw::rusqlite::Connection;
 use wrkflw::{wrkflw_table, CaptureStatus, CopyPath, Error, KeyProblem, LegacyTable, Table};
 use wrkflw_tests::{
-    capture_triggers, conflicts, count, exists, keys, mirror_differences, seed, DbFile, WorkflowRun,
+    capture_triggers, conflicts, count, exists, keys, migrated_keeping_legacy, mirror_differences,
+    seed, DbFile, WorkflowRun,
 };
 
 fn status_of(conn: &Connection, table: &str, run_id: &str) -> Option<String> {
@@ -29,9 +30,7 @@ fn run_id(n: u64) -> String {
 /// watermark the added row was lost; here both arrive, and `Drop` loses nothing.
 #[test]
 fn an_insert_or_replace_upsert_never_hides_the_rows_added_before_it() {
-    let db = DbFile::legacy(50);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (db, mut conn) = migrated_keeping_legacy(50);
     let old = db.open();
     seed::insert_legacy_runs(&mut db.open(), 50, 1).unwrap();
     old.execute(
@@ -59,9 +58,7 @@ fn an_insert_or_replace_upsert_never_hides_the_rows_added_before_it() {
 /// again afterwards: then the newer write wins, whether an update or an upsert.
 #[test]
 fn a_deleted_row_stays_deleted_unless_an_old_deployment_writes_it_again_afterwards() {
-    let db = DbFile::legacy(20);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (db, mut conn) = migrated_keeping_legacy(20);
     let old = db.open();
     let app = db.open();
     let delete = |n: u64| {
@@ -108,9 +105,7 @@ fn a_deleted_row_stays_deleted_unless_an_old_deployment_writes_it_again_afterwar
 /// its deletes, and key changes.
 #[test]
 fn updates_deletes_and_key_changes_of_an_old_deployment_are_carried_over() {
-    let db = DbFile::legacy(30);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (db, mut conn) = migrated_keeping_legacy(30);
     let old = db.open();
     old.execute_batch(
         "UPDATE workflow_runs SET status = 'failed', error = '{\"message\":\"late\"}', updated_at = 1 WHERE rowid <= 10;
@@ -186,9 +181,7 @@ fn application_assigned_ids_below_the_highest_arrive() {
 /// the capture again; rows written meanwhile are not lost.
 #[test]
 fn a_legacy_table_rebuilt_by_its_owner_is_reconciled_and_captured_again() {
-    let db = DbFile::legacy(60);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (_db, mut conn) = migrated_keeping_legacy(60);
     conn.execute_batch(&format!(
         "ALTER TABLE workflow_runs RENAME TO old_runs;
          DROP INDEX idx_workflow_runs_workflow_id; DROP INDEX idx_workflow_runs_status;
@@ -394,9 +387,7 @@ fn a_key_changed_through_the_rowid_is_carried_over() {
 /// a row it just wrote itself.
 #[test]
 fn the_applications_own_triggers_on_the_legacy_table_are_captured_in_any_order() {
-    let db = DbFile::legacy(10);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (db, mut conn) = migrated_keeping_legacy(10);
     conn.execute_batch(
         "CREATE TRIGGER touch AFTER UPDATE OF status ON workflow_runs
            BEGIN UPDATE workflow_runs SET state = 'touched ' || NEW.status WHERE run_id = NEW.run_id; END;
@@ -429,9 +420,7 @@ fn the_applications_own_triggers_on_the_legacy_table_are_captured_in_any_order()
 /// replaces that row; in the new table it is an update of that key, not a conflict.
 #[test]
 fn update_or_replace_onto_a_held_key_is_an_update_there() {
-    let db = DbFile::legacy(5);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (_db, conn) = migrated_keeping_legacy(5);
     conn.execute(
         "UPDATE OR REPLACE workflow_runs SET run_id = ?2, status = 'moved' WHERE run_id = ?1",
         [run_id(0), run_id(1)],
@@ -590,9 +579,7 @@ fn a_row_the_new_table_cannot_hold_is_logged_and_reported() {
 /// the write instead, and both tables stay as they were.
 #[test]
 fn a_captured_row_the_new_table_refuses_fails_the_write_instead_of_vanishing() {
-    let db = DbFile::legacy(10);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (db, conn) = migrated_keeping_legacy(10);
     conn.execute_batch(
         "CREATE UNIQUE INDEX one_per_workflow_and_time ON wrkflw_workflow_runs (workflow_id, created_at)",
     )

@@ -13,7 +13,7 @@
 //! - `migrate` settles conflicts: a freed key takes the legacy row, equal rows end the
 //!   conflict, and the rest follow the policy (or fail the run, changing nothing).
 
-#![allow(dead_code)] // The structs declare tables; typed rows that read their fields do not exist yet.
+#![allow(dead_code)] // The structs declare tables; these tests never read their fields.
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! logs the legacy row, leaves the table's row alone, and `migrate` settles it under the
 //! migrator's `OnConflict`, counting it in the report and the ledger with its key.
 
-#![allow(dead_code)] // The structs declare tables; typed rows that read their fields do not exist yet.
+#![allow(dead_code)] // The structs declare tables; these tests never read their fields.
 
 use wrkflw::rusqlite::Connection;
 use wrkflw::{

@@ -1,10 +1,12 @@
 //! `LegacyTable::Drop` drops the legacy table only when nothing still needs it: every table
 //! of the migrator that reads it has copied, and no view or other table's trigger uses it.
 
-#![allow(dead_code)] // The structs declare tables; typed rows that read their fields do not exist yet.
+#![allow(dead_code)] // The structs declare tables; these tests never read their fields.
 
 use wrkflw::{wrkflw_table, CaptureStatus, Error, LegacyTable, Migrator, Table};
-use wrkflw_tests::{capture_triggers, count, exists, ledger, DbFile, WorkflowRun};
+use wrkflw_tests::{
+    capture_triggers, count, exists, ledger, migrated_keeping_legacy, DbFile, WorkflowRun,
+};
 
 /// The seed table split in two: the runs' status history in a table of its own, read from
 /// the same legacy table.
@@ -43,9 +45,7 @@ fn a_legacy_table_two_structs_read_is_dropped_after_both_copied() {
 /// reads the same legacy table and has not copied for the last time.
 #[test]
 fn a_legacy_table_another_tables_capture_still_reads_is_not_dropped_alone() {
-    let db = DbFile::legacy(20);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (db, mut conn) = migrated_keeping_legacy(20);
     RunStatus::migrate(&mut conn, LegacyTable::Keep).unwrap();
     let bytes = db.bytes();
     let error = WorkflowRun::migrate(&mut conn, LegacyTable::Drop).unwrap_err();

@@ -2,13 +2,11 @@
 //! records (and writes) nothing.
 
 use wrkflw::{CaptureStatus, LegacyTable, Table};
-use wrkflw_tests::{capture_triggers, ledger, seed, DbFile, WorkflowRun};
+use wrkflw_tests::{capture_triggers, ledger, migrated_keeping_legacy, seed, DbFile, WorkflowRun};
 
 #[test]
 fn the_first_run_records_rows_capture_and_checksum() {
-    let db = DbFile::legacy(300);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (_db, conn) = migrated_keeping_legacy(300);
     let row = ledger(&conn, "wrkflw_workflow_runs").expect("a ledger row");
     assert_eq!(
         (
@@ -67,9 +65,7 @@ fn an_idle_rerun_writes_nothing_not_even_the_ledger() {
 
 #[test]
 fn dropping_the_legacy_table_clears_the_recorded_capture() {
-    let db = DbFile::legacy(10);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (_db, mut conn) = migrated_keeping_legacy(10);
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Drop).unwrap();
     assert_eq!(report.capture, Some(CaptureStatus::Removed));
     let row = ledger(&conn, "wrkflw_workflow_runs").unwrap();

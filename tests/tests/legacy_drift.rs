@@ -6,7 +6,7 @@ use wrkflw_tests::{count, exists, DbFile};
 
 /// The struct of a later release: `state` is now `phase`, and two fields are new.
 #[wrkflw_table(rename_from = "jobs")]
-#[allow(dead_code)] // Only the generated table is used; typed rows do not exist yet.
+#[allow(dead_code)] // Only the generated table is used; its fields are never read.
 struct Job {
     #[wrkflw(primary_key)]
     id: String,

@@ -2,10 +2,12 @@
 //! columns, TEMP objects shadowing the tables, triggers named like the legacy table, keys
 //! that are not unique or not what the table's key type needs.
 
-#![allow(dead_code)] // The structs declare tables; typed rows that read their fields do not exist yet.
+#![allow(dead_code)] // The structs declare tables; these tests never read their fields.
 
 use wrkflw::{wrkflw_table, CopyPath, Error, KeyProblem, LegacyTable, Table};
-use wrkflw_tests::{count, exists, mirror_differences, rows, DbFile, WorkflowRun};
+use wrkflw_tests::{
+    count, exists, migrated_keeping_legacy, mirror_differences, rows, DbFile, WorkflowRun,
+};
 
 /// Item 8: a legacy table with generated columns, virtual and stored.
 #[wrkflw_table(rename_from = "orders")]
@@ -109,9 +111,7 @@ fn temp_tables_named_like_the_tables_do_not_stand_in_for_them() {
 
 #[test]
 fn the_capture_writes_mains_tables_even_from_a_connection_with_temp_twins() {
-    let db = DbFile::legacy(10);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (db, conn) = migrated_keeping_legacy(10);
     let old = db.open();
     old.execute_batch(
         "CREATE TEMP TABLE wrkflw_workflow_runs (run_id, workflow_id, status);

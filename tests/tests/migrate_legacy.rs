@@ -2,7 +2,9 @@
 
 use wrkflw::rusqlite::Connection;
 use wrkflw::{row_counts, CaptureStatus, Error, LegacyTable, Table};
-use wrkflw_tests::{count, exists, indexes, rows, seed, DbFile, WorkflowRun};
+use wrkflw_tests::{
+    count, exists, indexes, migrated_keeping_legacy, rows, seed, DbFile, WorkflowRun,
+};
 
 #[test]
 fn copies_every_row_unchanged_and_keeps_the_legacy_table() {
@@ -36,9 +38,7 @@ fn copies_every_row_unchanged_and_keeps_the_legacy_table() {
 
 #[test]
 fn rerun_inserts_nothing_twice_and_reports_only_new_rows() {
-    let db = DbFile::legacy(500);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (_db, mut conn) = migrated_keeping_legacy(500);
 
     let again = WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
     assert_eq!((again.rows_copied, again.table_created), (0, false));
@@ -59,9 +59,7 @@ fn rerun_inserts_nothing_twice_and_reports_only_new_rows() {
 
 #[test]
 fn drop_after_keep_removes_the_legacy_table_and_its_indexes_only() {
-    let db = DbFile::legacy(200);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (db, mut conn) = migrated_keeping_legacy(200);
     let copied = rows(&conn, "wrkflw_workflow_runs");
 
     let report = WorkflowRun::migrate(&mut conn, LegacyTable::Drop).unwrap();

@@ -2,7 +2,7 @@
 
 use wrkflw::rusqlite::{Connection, OpenFlags};
 use wrkflw::{Action, CaptureStatus, CopyPath, LegacyTable, Migrator, Table};
-use wrkflw_tests::{seed, DbFile, WorkflowRun};
+use wrkflw_tests::{migrated_keeping_legacy, seed, DbFile, WorkflowRun};
 
 fn actions(plan: &wrkflw::Plan) -> Vec<Action> {
     plan.steps.iter().map(|s| s.action.clone()).collect()
@@ -113,9 +113,7 @@ fn keeping_the_legacy_table_plans_the_capture_after_the_copy() {
 
 #[test]
 fn a_captured_table_plans_nothing_while_old_deployments_write() {
-    let db = DbFile::legacy(40);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (_db, mut conn) = migrated_keeping_legacy(40);
     let plan = WorkflowRun::plan(&conn, LegacyTable::Keep).unwrap();
     assert!(plan.steps.is_empty(), "{plan}");
     assert_eq!(plan.to_string(), "-- wrkflw_workflow_runs: nothing to do\n");

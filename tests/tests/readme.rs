@@ -1,7 +1,7 @@
 //! The README shows the seed struct and its generated SQL verbatim; these tests keep it true.
 
 use wrkflw::{LegacyTable, Table};
-use wrkflw_tests::{DbFile, WorkflowRun};
+use wrkflw_tests::{migrated_keeping_legacy, WorkflowRun};
 
 const README: &str = include_str!("../../README.md");
 const SEED: &str = include_str!("../../wrkflw/examples/seed/mod.rs");
@@ -41,9 +41,7 @@ fn readme_starts_with_the_two_commands() {
 
 #[test]
 fn readme_shows_the_capture_triggers_verbatim() {
-    let db = DbFile::legacy(1);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let (_db, conn) = migrated_keeping_legacy(1);
     let stored: Vec<String> = [
         "before_insert",
         "before_update",

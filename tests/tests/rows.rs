@@ -4,16 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use wrkflw::rusqlite::Connection;
 use wrkflw::{wrkflw_table, Error, LegacyTable, Table};
-use wrkflw_tests::{seed, DbFile, WorkflowRun};
-
-fn migrated(rows: u64) -> (DbFile, Connection) {
-    let db = DbFile::legacy(rows);
-    let mut conn = db.open();
-    WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
-    (db, conn)
-}
+use wrkflw_tests::{migrated_keeping_legacy, seed, DbFile, WorkflowRun};
 
 fn run(n: u64) -> WorkflowRun {
     let mut run = seed::legacy_run(n);
@@ -23,7 +15,7 @@ fn run(n: u64) -> WorkflowRun {
 
 #[test]
 fn a_row_inserted_is_read_back_field_for_field() {
-    let (_db, conn) = migrated(0);
+    let (_db, conn) = migrated_keeping_legacy(0);
     let row = run(1);
     row.insert(&conn).unwrap();
     assert_eq!(
@@ -37,7 +29,7 @@ fn a_row_inserted_is_read_back_field_for_field() {
 
 #[test]
 fn inserting_a_key_that_is_there_names_the_table_and_key() {
-    let (_db, conn) = migrated(0);
+    let (_db, conn) = migrated_keeping_legacy(0);
     run(1).insert(&conn).unwrap();
     let error = run(1).insert(&conn).unwrap_err();
     assert!(
@@ -52,7 +44,7 @@ fn inserting_a_key_that_is_there_names_the_table_and_key() {
 
 #[test]
 fn update_upsert_and_delete_go_by_key_and_say_whether_a_row_was_there() {
-    let (_db, conn) = migrated(3);
+    let (_db, conn) = migrated_keeping_legacy(3);
     let mut row = run(7);
     assert!(!row.update(&conn).unwrap(), "no such row yet");
     row.upsert(&conn).unwrap();
@@ -76,7 +68,7 @@ fn update_upsert_and_delete_go_by_key_and_say_whether_a_row_was_there() {
 
 #[test]
 fn finders_return_the_rows_of_an_indexed_column_in_key_order() {
-    let (_db, conn) = migrated(200);
+    let (_db, conn) = migrated_keeping_legacy(200);
     let failed = WorkflowRun::find_by_status(&conn, "failed").unwrap();
     let expected: i64 = conn
         .query_row(
@@ -151,7 +143,7 @@ fn a_finder_on_an_option_column_finds_none_too() {
 
 #[test]
 fn from_row_reads_by_name_from_any_select() {
-    let (_db, conn) = migrated(5);
+    let (_db, conn) = migrated_keeping_legacy(5);
     let expected = WorkflowRun::all(&conn).unwrap();
     for sql in [
         "SELECT * FROM wrkflw_workflow_runs ORDER BY run_id",
@@ -173,7 +165,7 @@ fn from_row_reads_by_name_from_any_select() {
 /// supplies it — the default on insert, the stored value on update and upsert.
 #[test]
 fn none_in_a_defaulted_field_takes_the_default_on_insert_and_keeps_the_stored_value_after() {
-    let (_db, conn) = migrated(0);
+    let (_db, conn) = migrated_keeping_legacy(0);
     let mut row = run(1);
     row.created_at = None;
     row.updated_at = Some(42);
@@ -217,7 +209,7 @@ fn none_in_a_defaulted_field_takes_the_default_on_insert_and_keeps_the_stored_va
 
 #[test]
 fn rows_written_in_a_transaction_that_is_dropped_are_gone() {
-    let (db, mut conn) = migrated(0);
+    let (db, mut conn) = migrated_keeping_legacy(0);
     {
         let tx = conn.transaction().unwrap();
         run(1).insert(&tx).unwrap();
@@ -439,7 +431,7 @@ WHERE run_id = ?1"
     assert!(WorkflowRun::UPSERT_SQL.starts_with(WorkflowRun::INSERT_SQL));
     assert!(WorkflowRun::UPSERT_SQL.contains("ON CONFLICT (run_id) DO UPDATE SET"));
     // Every statement is valid SQL for its table.
-    let (_db, conn) = migrated(0);
+    let (_db, conn) = migrated_keeping_legacy(0);
     for sql in [
         WorkflowRun::INSERT_SQL,
         WorkflowRun::UPSERT_SQL,

@@ -1,7 +1,7 @@
 //! A table that already exists while its struct has changed: new nullable or defaulted
 //! fields are added, anything else is `SchemaDrift` and nothing is altered.
 
-#![allow(dead_code)] // Only the generated tables are used; typed rows do not exist yet.
+#![allow(dead_code)] // Only the generated tables are used; their fields are never read.
 
 use wrkflw::{wrkflw_table, Error, LegacyTable, Table};
 use wrkflw_tests::{schema, table_info, DbFile};
