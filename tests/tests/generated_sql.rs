@@ -104,6 +104,8 @@ fn seed_columns() {
             json: false,
             default: None,
             rename_from: None,
+            unique: false,
+            references: None,
         }
     );
     assert!(columns[1].indexed && columns[2].indexed && !columns[3].indexed);

@@ -4,7 +4,7 @@
 //! bad key or value be reported and the next argument still be read, so a user sees every
 //! mistake of an attribute in one compile.
 
-use proc_macro2::{Ident, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, TokenStream, TokenTree};
 use syn::LitStr;
 
 use crate::errors::Errors;
@@ -12,8 +12,10 @@ use crate::errors::Errors;
 /// One `key` or `key = value` argument of an attribute.
 pub(crate) struct Arg {
     pub(crate) key: Ident,
-    /// The tokens after `=`, or `None` for a bare flag.
+    /// The tokens after `=`, or `None` for a bare flag or a list.
     pub(crate) value: Option<TokenStream>,
+    /// The parenthesised list of `key(a, b)`.
+    pub(crate) list: Option<Group>,
 }
 
 /// A key an attribute accepts, with the form that `help` messages show.
@@ -50,7 +52,20 @@ fn read_piece(piece: Vec<TokenTree>, errors: &mut Errors) -> Option<Arg> {
     };
     let rest: Vec<TokenTree> = tokens.collect();
     match rest.first() {
-        None => Some(Arg { key, value: None }),
+        None => Some(Arg {
+            key,
+            value: None,
+            list: None,
+        }),
+        Some(TokenTree::Group(group))
+            if group.delimiter() == Delimiter::Parenthesis && rest.len() == 1 =>
+        {
+            Some(Arg {
+                key,
+                value: None,
+                list: Some(group.clone()),
+            })
+        }
         Some(TokenTree::Punct(p)) if p.as_char() == '=' => {
             let value: TokenStream = rest[1..].iter().cloned().collect();
             if value.is_empty() {
@@ -60,6 +75,7 @@ fn read_piece(piece: Vec<TokenTree>, errors: &mut Errors) -> Option<Arg> {
             Some(Arg {
                 key,
                 value: Some(value),
+                list: None,
             })
         }
         Some(_) => {
@@ -76,6 +92,9 @@ fn read_piece(piece: Vec<TokenTree>, errors: &mut Errors) -> Option<Arg> {
 impl Arg {
     /// The string literal of `key = "..."`. Anything else is reported with the correct form.
     pub(crate) fn string(&self, spec: &KeySpec, errors: &mut Errors) -> Option<LitStr> {
+        if self.list_given(spec, errors) {
+            return None;
+        }
         let Some(value) = &self.value else {
             errors.spanned(
                 &self.key,
@@ -104,6 +123,9 @@ impl Arg {
 
     /// A bare flag such as `primary_key`. A value given to it is reported.
     pub(crate) fn flag(&self, spec: &KeySpec, errors: &mut Errors) -> bool {
+        if self.list_given(spec, errors) {
+            return false;
+        }
         match &self.value {
             None => true,
             Some(value) => {
@@ -115,6 +137,98 @@ impl Arg {
                     ),
                 );
                 false
+            }
+        }
+    }
+}
+
+impl Arg {
+    /// Reports `key(...)` on a key that takes no list.
+    fn list_given(&self, spec: &KeySpec, errors: &mut Errors) -> bool {
+        if let Some(list) = &self.list {
+            let key = self.key.to_string();
+            let help = if key == "index" || key == "unique" {
+                format!("an index over several columns goes on the struct: `#[wrkflw_table({key}(a, b))]`; on a field the form is `{}`", spec.form)
+            } else {
+                format!("the correct form is `{}`", spec.form)
+            };
+            errors.spanned(list, format!("`{key}` takes no list\nhelp: {help}"));
+        }
+        self.list.is_some()
+    }
+
+    /// The items of `key(a, b)`, split at commas. A missing list is reported.
+    pub(crate) fn list_items(
+        &self,
+        spec: &KeySpec,
+        errors: &mut Errors,
+    ) -> Option<Vec<TokenStream>> {
+        let Some(list) = &self.list else {
+            let at: TokenStream = match &self.value {
+                Some(value) => value.clone(),
+                None => TokenTree::Ident(self.key.clone()).into(),
+            };
+            errors.spanned(
+                at,
+                format!(
+                    "`{}` takes a list in parentheses\nhelp: the correct form is `{}`",
+                    self.key, spec.form
+                ),
+            );
+            return None;
+        };
+        let mut items = Vec::new();
+        let mut item = TokenStream::new();
+        for token in list.stream() {
+            match &token {
+                TokenTree::Punct(p) if p.as_char() == ',' => {
+                    items.push(std::mem::take(&mut item));
+                }
+                _ => item.extend([token]),
+            }
+        }
+        if !item.is_empty() {
+            items.push(item);
+        }
+        if items.is_empty() || items.iter().any(TokenStream::is_empty) {
+            errors.spanned(
+                list,
+                format!(
+                    "`{}` needs one or more items separated by commas\nhelp: the correct form is `{}`",
+                    self.key, spec.form
+                ),
+            );
+            return None;
+        }
+        Some(items)
+    }
+
+    /// A `key = Path` value, such as `references = WorkflowRun`.
+    pub(crate) fn path(&self, spec: &KeySpec, errors: &mut Errors) -> Option<syn::Path> {
+        if self.list_given(spec, errors) {
+            return None;
+        }
+        let Some(value) = &self.value else {
+            errors.spanned(
+                &self.key,
+                format!(
+                    "`{}` needs a value\nhelp: the correct form is `{}`",
+                    self.key, spec.form
+                ),
+            );
+            return None;
+        };
+        match syn::parse2::<syn::Path>(value.clone()) {
+            Ok(path) => Some(path),
+            Err(_) => {
+                errors.spanned(
+                    value,
+                    format!(
+                        "`{}` takes the name of a #[wrkflw_table] struct, not a string\nhelp: the correct form is `{}`",
+                        self.key, spec.form
+                    ),
+                );
+                None
             }
         }
     }
@@ -177,7 +291,7 @@ impl<T> Once<T> {
 }
 
 /// Levenshtein distance, for "did you mean" hints on short attribute keys.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -208,11 +322,12 @@ mod tests {
     fn split_reads_flags_values_and_reports_malformed_pieces() {
         let mut errors = Errors::default();
         let args = split(
-            quote!(primary_key, default = "1", oops(2), index,),
+            quote!(primary_key, default = "1", oops 2, index, list(a, b)),
             &mut errors,
         );
         let keys: Vec<String> = args.iter().map(|a| a.key.to_string()).collect();
-        assert_eq!(keys, ["primary_key", "default", "index"]);
+        assert_eq!(keys, ["primary_key", "default", "index", "list"]);
+        assert_eq!(args[3].list.as_ref().unwrap().stream().to_string(), "a , b");
         assert!(args[0].value.is_none());
         assert_eq!(args[1].value.as_ref().unwrap().to_string(), "\"1\"");
         let message = errors.finish().unwrap_err().to_string();

@@ -23,6 +23,22 @@ pub(crate) const TABLE_KEYS: &[KeySpec] = &[
         name: "prefix",
         form: "#[wrkflw_table(prefix = \"wrkflw_\")]",
     },
+    KeySpec {
+        name: "strict",
+        form: "#[wrkflw_table(strict)]",
+    },
+    KeySpec {
+        name: "index",
+        form: "#[wrkflw_table(index(workflow_id, updated_at))]",
+    },
+    KeySpec {
+        name: "unique",
+        form: "#[wrkflw_table(unique(workflow_id, name))]",
+    },
+    KeySpec {
+        name: "drop_columns",
+        form: "#[wrkflw_table(drop_columns(\"old_column\"))]",
+    },
 ];
 
 /// The keys of `#[wrkflw(...)]` on a field.
@@ -47,6 +63,27 @@ pub(crate) const FIELD_KEYS: &[KeySpec] = &[
         name: "json",
         form: "#[wrkflw(json)]",
     },
+    KeySpec {
+        name: "unique",
+        form: "#[wrkflw(unique)]",
+    },
+    KeySpec {
+        name: "references",
+        form: "#[wrkflw(references = WorkflowRun)]",
+    },
+    KeySpec {
+        name: "on_delete",
+        form: "#[wrkflw(references = WorkflowRun, on_delete = \"cascade\")]",
+    },
+];
+
+/// The values `on_delete` accepts, with the SQL each stands for.
+pub(crate) const ON_DELETE: &[(&str, &str)] = &[
+    ("cascade", "CASCADE"),
+    ("restrict", "RESTRICT"),
+    ("set_null", "SET NULL"),
+    ("set_default", "SET DEFAULT"),
+    ("no_action", "NO ACTION"),
 ];
 
 pub(crate) const DEFAULT_PREFIX: &str = "wrkflw_";
@@ -57,6 +94,21 @@ pub(crate) struct TableArgs {
     pub(crate) rename_from: Option<LitStr>,
     pub(crate) name: Option<LitStr>,
     pub(crate) prefix: Option<LitStr>,
+    /// The `strict` key, kept for spans.
+    pub(crate) strict: Option<Ident>,
+    /// `index(...)` and `unique(...)`, in the order written.
+    pub(crate) indexes: Vec<IndexArg>,
+    /// `drop_columns("a", "b")`: existing columns the struct lets a rebuild drop with data.
+    pub(crate) drop_columns: Vec<LitStr>,
+}
+
+/// One `index(a, b)` or `unique(a, b)` of `#[wrkflw_table(...)]`.
+pub(crate) struct IndexArg {
+    /// `index` or `unique`, kept for spans.
+    pub(crate) key: Ident,
+    pub(crate) unique: bool,
+    /// The columns as written (field names).
+    pub(crate) columns: Vec<Ident>,
 }
 
 /// An annotated struct: a table whose columns are its named fields, in field order.
@@ -82,6 +134,12 @@ pub(crate) struct Column<'a> {
     pub(crate) rename_from: Option<LitStr>,
     /// The `json` key, kept for spans: the field is any serde type, stored as JSON text.
     pub(crate) json: Option<Ident>,
+    /// The `unique` key, kept for spans.
+    pub(crate) unique: Option<Ident>,
+    /// The struct named by `references = ...`.
+    pub(crate) references: Option<syn::Path>,
+    /// `on_delete = "..."` as written; checked against [`ON_DELETE`].
+    pub(crate) on_delete: Option<LitStr>,
 }
 
 /// A field type as SQLite sees it.
@@ -208,8 +266,15 @@ impl<'a> Table<'a> {
         self.args.rename_from.as_ref().map(LitStr::value)
     }
 
-    pub(crate) fn primary_key(&self) -> Option<&Column<'a>> {
-        self.columns.iter().find(|c| c.primary_key.is_some())
+    /// The primary key's columns, in field order (several for a composite key).
+    pub(crate) fn key_columns(&self) -> impl Iterator<Item = &Column<'a>> {
+        self.columns.iter().filter(|c| c.primary_key.is_some())
+    }
+
+    /// The column of a field name as written in a list (`index(a, b)`), ignoring `r#`.
+    pub(crate) fn column_named(&self, ident: &Ident) -> Option<&Column<'a>> {
+        let name = ident.unraw().to_string();
+        self.columns.iter().find(|c| c.name == name)
     }
 }
 
@@ -227,11 +292,63 @@ impl TableArgs {
         let mut rename_from = Once::default();
         let mut name = Once::default();
         let mut prefix = Once::default();
+        let mut strict = Once::default();
+        let mut drop_columns = Once::default();
+        let mut indexes = Vec::new();
         for arg in args::split(tokens, errors) {
             let slot = match arg.key.to_string().as_str() {
                 "rename_from" => (&mut rename_from, &TABLE_KEYS[0]),
                 "name" => (&mut name, &TABLE_KEYS[1]),
                 "prefix" => (&mut prefix, &TABLE_KEYS[2]),
+                "strict" => {
+                    let value = arg.flag(&TABLE_KEYS[3], errors).then(|| arg.key.clone());
+                    strict.set(&arg.key, value, errors);
+                    continue;
+                }
+                key @ ("index" | "unique") => {
+                    let unique = key == "unique";
+                    let spec = &TABLE_KEYS[if unique { 5 } else { 4 }];
+                    if let Some(items) = arg.list_items(spec, errors) {
+                        let columns = items
+                            .into_iter()
+                            .filter_map(|item| match syn::parse2::<Ident>(item.clone()) {
+                                Ok(ident) => Some(ident),
+                                Err(_) => {
+                                    errors.spanned(
+                                        item,
+                                        format!("`{key}(...)` lists field names\nhelp: the correct form is `{}`", spec.form),
+                                    );
+                                    None
+                                }
+                            })
+                            .collect();
+                        indexes.push(IndexArg {
+                            key: arg.key.clone(),
+                            unique,
+                            columns,
+                        });
+                    }
+                    continue;
+                }
+                "drop_columns" => {
+                    let value = arg.list_items(&TABLE_KEYS[6], errors).map(|items| {
+                        items
+                            .into_iter()
+                            .filter_map(|item| match syn::parse2::<LitStr>(item.clone()) {
+                                Ok(lit) => Some(lit),
+                                Err(_) => {
+                                    errors.spanned(
+                                        item,
+                                        format!("`drop_columns(...)` lists the old columns' names as strings: they are not fields\nhelp: the correct form is `{}`", TABLE_KEYS[6].form),
+                                    );
+                                    None
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                    });
+                    drop_columns.set(&arg.key, value, errors);
+                    continue;
+                }
                 _ => {
                     args::unknown_key(&arg.key, "#[wrkflw_table(...)]", TABLE_KEYS, errors);
                     continue;
@@ -244,6 +361,9 @@ impl TableArgs {
             rename_from: rename_from.get(),
             name: name.get(),
             prefix: prefix.get(),
+            strict: strict.get(),
+            indexes,
+            drop_columns: drop_columns.get().unwrap_or_default(),
         }
     }
 }
@@ -255,6 +375,9 @@ impl<'a> Column<'a> {
         let mut default = Once::default();
         let mut rename_from = Once::default();
         let mut json = Once::default();
+        let mut unique = Once::default();
+        let mut references = Once::default();
+        let mut on_delete = Once::default();
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("wrkflw")) {
             let tokens = match attr.meta.require_list() {
                 Ok(list) => list.tokens.clone(),
@@ -290,6 +413,18 @@ impl<'a> Column<'a> {
                         arg.flag(&FIELD_KEYS[4], errors);
                         json.set(&arg.key, Some(arg.key.clone()), errors);
                     }
+                    "unique" => {
+                        let value = arg.flag(&FIELD_KEYS[5], errors).then(|| arg.key.clone());
+                        unique.set(&arg.key, value, errors);
+                    }
+                    "references" => {
+                        let value = arg.path(&FIELD_KEYS[6], errors);
+                        references.set(&arg.key, value, errors);
+                    }
+                    "on_delete" => {
+                        let value = arg.string(&FIELD_KEYS[7], errors);
+                        on_delete.set(&arg.key, value, errors);
+                    }
                     _ => args::unknown_key(&arg.key, "#[wrkflw(...)]", FIELD_KEYS, errors),
                 }
             }
@@ -318,6 +453,9 @@ impl<'a> Column<'a> {
             default: default.get(),
             rename_from: rename_from.get(),
             json,
+            unique: unique.get(),
+            references: references.get(),
+            on_delete: on_delete.get(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use syn::LitStr;
 
-use crate::ast::Table;
+use crate::ast::{Table, ON_DELETE};
 use crate::errors::Errors;
 use crate::names;
 
@@ -16,6 +16,10 @@ pub(crate) fn validate(table: &Table, errors: &mut Errors) {
     check_primary_key(table, errors);
     check_json(table, errors);
     check_column_renames(table, errors);
+    check_unique(table, errors);
+    check_index_lists(table, errors);
+    check_references(table, errors);
+    check_drop_columns(table, errors);
     for column in &table.columns {
         if let Some(default) = &column.default {
             check_default(default, errors);
@@ -185,21 +189,25 @@ fn check_json(table: &Table, errors: &mut Errors) {
     }
 }
 
+/// Several `primary_key` fields make a composite key, in field order. A key must identify a
+/// row, so its columns cannot be NULL.
 fn check_primary_key(table: &Table, errors: &mut Errors) {
     let keys: Vec<_> = table
         .columns
         .iter()
         .filter_map(|c| c.primary_key.as_ref().map(|key| (c, key)))
         .collect();
-    if let Some(((first, _), others)) = keys.split_first() {
-        for (column, key) in others {
-            errors.spanned(
-                key,
-                format!(
-                    "`{}` is already the primary key; a table has one primary-key column\nhelp: remove `primary_key` from `{}` or `{}`",
-                    first.name, column.name, first.name
-                ),
-            );
+    if keys.len() > 1 {
+        for (column, key) in &keys {
+            if column.ty.nullable {
+                errors.spanned(
+                    key,
+                    format!(
+                        "`{}` is part of a composite primary key and cannot be an Option: SQLite would let NULL keys repeat\nhelp: use the type without Option",
+                        column.name
+                    ),
+                );
+            }
         }
     }
     // Rows are read, updated and deleted by their key, and a migration carries legacy rows
@@ -211,6 +219,234 @@ fn check_primary_key(table: &Table, errors: &mut Errors) {
             None => errors.spanned(table.ident, message),
         }
     }
+}
+
+/// `unique` on a field makes an index of its own; on the key, or with `index`, it would
+/// duplicate one SQLite already keeps.
+fn check_unique(table: &Table, errors: &mut Errors) {
+    let single_key = table.key_columns().count() == 1;
+    for column in &table.columns {
+        let Some(unique) = &column.unique else {
+            continue;
+        };
+        if column.primary_key.is_some() && single_key {
+            errors.spanned(
+                unique,
+                format!(
+                    "`{}` is the primary key, which is already unique\nhelp: remove `unique`",
+                    column.name
+                ),
+            );
+        }
+        if column.index.is_some() {
+            errors.spanned(
+                unique,
+                format!(
+                    "`{}` has both `index` and `unique`; the unique index serves lookups too\nhelp: keep `unique` only",
+                    column.name
+                ),
+            );
+        }
+        if column.json.is_some() {
+            errors.spanned(
+                unique,
+                format!(
+                    "`{}` is a JSON column: a unique index would compare its JSON text, not its value",
+                    column.name
+                ),
+            );
+        }
+    }
+}
+
+/// `index(a, b)` and `unique(a, b)` name fields; each list is one index, so a list that
+/// repeats a column, repeats another index, or restates the key is a mistake.
+fn check_index_lists(table: &Table, errors: &mut Errors) {
+    let key: Vec<String> = table.key_columns().map(|c| c.name.clone()).collect();
+    // The column lists of the indexes seen so far, with what declared them.
+    let mut seen: Vec<(Vec<String>, String)> = table
+        .columns
+        .iter()
+        .filter(|c| c.index.is_some() || c.unique.is_some())
+        .map(|c| (vec![c.name.clone()], format!("the field `{}`", c.name)))
+        .collect();
+    for list in &table.args.indexes {
+        let key_word = list.key.to_string();
+        let mut names = Vec::new();
+        for ident in &list.columns {
+            match table.column_named(ident) {
+                None => {
+                    let written = ident.to_string();
+                    let hint = nearest(&written, table.columns.iter().map(|c| c.name.as_str()))
+                        .map(|name| format!("\nhelp: did you mean `{name}`?"))
+                        .unwrap_or_default();
+                    errors.spanned(
+                        ident,
+                        format!("`{key_word}(...)` names `{written}`, which is not a field of `{}`{hint}", table.ident),
+                    );
+                }
+                Some(column) => {
+                    if names.contains(&column.name) {
+                        errors.spanned(
+                            ident,
+                            format!("`{}` is listed twice in `{key_word}(...)`", column.name),
+                        );
+                        continue;
+                    }
+                    if column.json.is_some() {
+                        errors.spanned(
+                            ident,
+                            format!("`{}` is a JSON column: an index would compare its JSON text, not its value", column.name),
+                        );
+                    }
+                    names.push(column.name.clone());
+                }
+            }
+        }
+        if names.len() != list.columns.len() {
+            continue;
+        }
+        if list.unique && sorted(&names) == sorted(&key) {
+            errors.spanned(
+                &list.key,
+                format!(
+                    "`unique({})` is the primary key, which is already unique\nhelp: remove it",
+                    names.join(", ")
+                ),
+            );
+            continue;
+        }
+        if let Some((_, earlier)) = seen.iter().find(|(columns, _)| *columns == names) {
+            errors.spanned(
+                &list.key,
+                format!(
+                    "an index on ({}) is already declared by {earlier}\nhelp: declare each index once",
+                    names.join(", ")
+                ),
+            );
+            continue;
+        }
+        seen.push((names, format!("`{key_word}(...)`")));
+    }
+}
+
+fn sorted(names: &[String]) -> Vec<String> {
+    let mut names = names.to_vec();
+    names.sort();
+    names
+}
+
+/// `references` makes a foreign key; `on_delete` says what a delete of the referenced row
+/// does, and must be an action the column can take.
+fn check_references(table: &Table, errors: &mut Errors) {
+    for column in &table.columns {
+        if let (Some(_), Some(json)) = (&column.references, &column.json) {
+            errors.spanned(
+                json,
+                format!(
+                    "`{}` is a JSON column and cannot reference another table's key",
+                    column.name
+                ),
+            );
+        }
+        if let Some(target) = &column.references {
+            let own = target.is_ident("Self") || target.is_ident(table.ident);
+            if own && table.key_columns().count() > 1 {
+                errors.spanned(
+                    target,
+                    format!(
+                        "`{}` references its own table, whose primary key has several columns; a `references` column names a table with a one-column key",
+                        column.name
+                    ),
+                );
+            }
+        }
+        let Some(on_delete) = &column.on_delete else {
+            continue;
+        };
+        if column.references.is_none() {
+            errors.spanned(
+                on_delete,
+                format!(
+                    "`on_delete` on `{}` needs `references`\nhelp: the correct form is `#[wrkflw(references = WorkflowRun, on_delete = \"cascade\")]`",
+                    column.name
+                ),
+            );
+            continue;
+        }
+        let written = on_delete.value();
+        let valid: Vec<String> = ON_DELETE
+            .iter()
+            .map(|(name, _)| format!("\"{name}\""))
+            .collect();
+        if !ON_DELETE.iter().any(|(name, _)| *name == written) {
+            let hint = nearest(&written, ON_DELETE.iter().map(|(name, _)| *name))
+                .map(|name| format!("\nhelp: did you mean \"{name}\"?"))
+                .unwrap_or_default();
+            errors.spanned(
+                on_delete,
+                format!(
+                    "unknown `on_delete` action \"{written}\"; valid actions are {}{hint}",
+                    valid.join(", ")
+                ),
+            );
+        } else if written == "set_null" && !column.ty.nullable {
+            errors.spanned(
+                on_delete,
+                format!(
+                    "`on_delete = \"set_null\"` on `{}`, which is NOT NULL: deleting the referenced row would fail\nhelp: make the field an Option",
+                    column.name
+                ),
+            );
+        } else if written == "set_default" && !column.ty.nullable && column.default.is_none() {
+            errors.spanned(
+                on_delete,
+                format!(
+                    "`on_delete = \"set_default\"` on `{}`, which is NOT NULL and has no default: deleting the referenced row would fail\nhelp: give it a `default` or make it an Option",
+                    column.name
+                ),
+            );
+        }
+    }
+}
+
+/// `drop_columns` names columns of an existing table that are no longer fields: a name that
+/// is still a field would drop the field's own data.
+fn check_drop_columns(table: &Table, errors: &mut Errors) {
+    for (i, lit) in table.args.drop_columns.iter().enumerate() {
+        if !check_identifier(lit, "column name", "\"old_column\"", errors) {
+            continue;
+        }
+        let value = lit.value();
+        if let Some(field) = table
+            .columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(&value))
+        {
+            errors.spanned(
+                lit,
+                format!(
+                    "`drop_columns` names `{value}`, which is the column of the field `{}`\nhelp: list only columns the struct no longer has",
+                    field.name
+                ),
+            );
+        }
+        if table.args.drop_columns[..i]
+            .iter()
+            .any(|earlier| earlier.value().eq_ignore_ascii_case(&value))
+        {
+            errors.spanned(lit, format!("`{value}` is listed twice in `drop_columns`"));
+        }
+    }
+}
+
+/// The candidate closest to `written`, when it is close enough to be a likely misspelling.
+fn nearest<'c>(written: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    candidates
+        .map(|c| (crate::args::edit_distance(written, c), c))
+        .filter(|(distance, c)| *distance <= c.len().max(written.len()) / 3 + 1)
+        .min()
+        .map(|(_, c)| c)
 }
 
 /// A column's `rename_from` names the legacy column the copy reads into it, so it needs a

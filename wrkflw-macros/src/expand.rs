@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::spanned::Spanned;
 use syn::{Attribute, Data, DeriveInput, Field};
 
 use crate::ast::{SqlType, Table};
@@ -53,12 +54,28 @@ fn impl_table(table: &Table) -> TokenStream {
     let ident = table.ident;
     let table_name = table.table_name();
     let legacy = option_str(table.legacy_name().as_deref());
-    let create = sql::create_sql(table);
+    let create = sql_tokens(&sql::create_sql(table));
     let indexes = sql::index_sql(table);
+    let index_defs = sql::indexes(table).into_iter().map(|index| {
+        let sql::IndexDef {
+            name,
+            columns,
+            unique,
+        } = index;
+        quote! {
+            ::wrkflw::Index {
+                name: #name,
+                columns: &[#(#columns),*],
+                unique: #unique,
+            }
+        }
+    });
+    let strict = table.args.strict.is_some();
+    let drop_columns = table.args.drop_columns.iter();
     let copy = option_str(sql::copy_sql(table).as_deref());
     let drops = sql::drop_legacy_sql(table);
-    let keep_script = sql::migration_script(table, false);
-    let drop_script = sql::migration_script(table, true);
+    let keep_script = sql_tokens(&sql::migration_script(table, false));
+    let drop_script = sql_tokens(&sql::migration_script(table, true));
     let rows = sql::row_statements(table);
     let sql::RowStatements {
         insert,
@@ -72,18 +89,38 @@ fn impl_table(table: &Table) -> TokenStream {
     } = &rows;
     let columns = table.columns.iter().map(|column| {
         let name = &column.name;
-        let sql_type = match column.ty.sql {
-            SqlType::Text => quote!(Text),
-            SqlType::Integer => quote!(Integer),
-            SqlType::Real => quote!(Real),
-            SqlType::Blob => quote!(Blob),
-        };
+        let sql_type = sql_type_tokens(column.ty.sql);
         let nullable = column.ty.nullable;
         let primary_key = column.primary_key.is_some();
         let indexed = column.index.is_some();
         let json = column.json.is_some();
         let default = option_str(column.default.as_ref().map(|d| d.value()).as_deref());
         let rename_from = option_str(column.rename_from.as_ref().map(|r| r.value()).as_deref());
+        let unique = column.unique.is_some();
+        let references = match &column.references {
+            None => quote!(::core::option::Option::None),
+            Some(target) => {
+                let (table_name, key) = match sql::referenced_here(table, target) {
+                    Some((name, key)) => (quote!(#name), quote!(#key)),
+                    None => (
+                        quote!(<#target as ::wrkflw::Table>::TABLE_NAME),
+                        quote!(<#target as ::wrkflw::__private::Referenced>::KEY_COLUMN),
+                    ),
+                };
+                let on_delete = match sql::on_delete_sql(column) {
+                    Some("CASCADE") => quote!(Cascade),
+                    Some("RESTRICT") => quote!(Restrict),
+                    Some("SET NULL") => quote!(SetNull),
+                    Some("SET DEFAULT") => quote!(SetDefault),
+                    _ => quote!(NoAction),
+                };
+                quote!(::core::option::Option::Some(::wrkflw::ForeignKey {
+                    table: #table_name,
+                    column: #key,
+                    on_delete: ::wrkflw::OnDelete::#on_delete,
+                }))
+            }
+        };
         quote! {
             ::wrkflw::Column {
                 name: #name,
@@ -94,9 +131,49 @@ fn impl_table(table: &Table) -> TokenStream {
                 json: #json,
                 default: #default,
                 rename_from: #rename_from,
+                unique: #unique,
+                references: #references,
             }
         }
     });
+    let reference_checks = table.columns.iter().filter_map(|column| {
+        let target = column.references.as_ref()?;
+        if sql::referenced_here(table, target).is_some() {
+            return None;
+        }
+        let sql_type = sql_type_tokens(column.ty.sql);
+        let one_key = format!(
+            "`{}` references a table whose primary key has several columns; a `references` column names a table with a one-column key",
+            column.name
+        );
+        let same_type = format!(
+            "`{}` references a primary key of another SQL type; give the field the type of the referenced key",
+            column.name
+        );
+        // Spanned on the path, so the compiler's message points at `references = ...`.
+        Some(quote::quote_spanned! {target.span()=>
+            const _: () = ::core::assert!(
+                <#target as ::wrkflw::__private::Referenced>::KEY_LEN == 1,
+                #one_key
+            );
+            const _: () = ::core::assert!(
+                <#target as ::wrkflw::__private::Referenced>::KEY_TYPE as ::core::primitive::u8
+                    == ::wrkflw::SqlType::#sql_type as ::core::primitive::u8,
+                #same_type
+            );
+        })
+    });
+    let key_len = table.key_columns().count();
+    let key_column = match (table.key_columns().next(), key_len) {
+        (Some(key), 1) => key.name.clone(),
+        _ => String::new(),
+    };
+    let key_type = sql_type_tokens(
+        table
+            .key_columns()
+            .next()
+            .map_or(SqlType::Text, |key| key.ty.sql),
+    );
     let by_name = table.columns.iter().map(|column| {
         let name = column.name.as_str();
         read_field(column, quote!(#name))
@@ -125,15 +202,47 @@ fn impl_table(table: &Table) -> TokenStream {
     let (encodings, bindings): (Vec<TokenStream>, Vec<TokenStream>) = params.unzip();
     let width = table.columns.len();
     let finders = rows
-        .find_by
+        .finders
         .iter()
-        .map(|(name, sql)| {
-            let method = quote::format_ident!("find_by_{}", name);
-            let constant = quote::format_ident!("FIND_BY_{}_SQL", name.to_ascii_uppercase());
-            let doc = format!(
-                "The rows whose `{name}` is `value`, in key order (on an `Option` field, `None` \
-                 finds the rows without one): runs [`Self::{constant}`]."
-            );
+        .map(|finder| {
+            let method = quote::format_ident!("find_by_{}", finder.name);
+            let constant = quote::format_ident!("FIND_BY_{}_SQL", finder.name.to_ascii_uppercase());
+            let sql = &finder.sql;
+            // `value` for one column (as before composite finders existed); the fields' own
+            // names for several, raw ones (`r#type`) kept raw.
+            let values: Vec<syn::Ident> = match finder.columns.as_slice() {
+                [_] => vec![quote::format_ident!("value")],
+                many => many
+                    .iter()
+                    .map(|name| {
+                        table.columns.iter().find(|c| c.name == *name).map_or_else(
+                            || quote::format_ident!("value"),
+                            |c| field_ident(c).clone(),
+                        )
+                    })
+                    .collect(),
+            };
+            let shown: Vec<String> = finder.columns.iter().map(|c| format!("`{c}`")).collect();
+            let shown = shown.join(" and ");
+            let (doc, returns, call) = if finder.unique {
+                (
+                    format!(
+                        "The row whose {shown} match, if any (unique, so at most one; `None` in \
+                         an `Option` field finds nothing): runs [`Self::{constant}`]."
+                    ),
+                    quote!(::core::option::Option<Self>),
+                    quote!(::wrkflw::__private::find_one::<Self>),
+                )
+            } else {
+                (
+                    format!(
+                        "The rows whose {shown} match, in key order (on an `Option` field, \
+                         `None` finds the rows without one): runs [`Self::{constant}`]."
+                    ),
+                    quote!(::std::vec::Vec<Self>),
+                    quote!(::wrkflw::__private::find::<Self>),
+                )
+            };
             let const_doc = format!("The statement of [`Self::{method}`].");
             quote! {
                 #[doc = #const_doc]
@@ -142,9 +251,9 @@ fn impl_table(table: &Table) -> TokenStream {
                 #[doc = #doc]
                 pub fn #method(
                     conn: &::wrkflw::__private::rusqlite::Connection,
-                    value: impl ::wrkflw::__private::rusqlite::ToSql,
-                ) -> ::wrkflw::Result<::std::vec::Vec<Self>> {
-                    ::wrkflw::__private::find::<Self>(conn, Self::#constant, &value)
+                    #(#values: impl ::wrkflw::__private::rusqlite::ToSql,)*
+                ) -> ::wrkflw::Result<#returns> {
+                    #call(conn, Self::#constant, &[#(&#values),*])
                 }
             }
         })
@@ -164,6 +273,9 @@ fn impl_table(table: &Table) -> TokenStream {
             const LEGACY_TABLE_NAME: ::core::option::Option<&'static ::core::primitive::str> = #legacy;
             const CREATE_SQL: &'static ::core::primitive::str = #create;
             const INDEX_SQL: &'static [&'static ::core::primitive::str] = &[#(#indexes),*];
+            const INDEXES: &'static [::wrkflw::Index] = &[#(#index_defs),*];
+            const STRICT: ::core::primitive::bool = #strict;
+            const DROP_COLUMNS: &'static [&'static ::core::primitive::str] = &[#(#drop_columns),*];
             const COPY_SQL: ::core::option::Option<&'static ::core::primitive::str> = #copy;
             const DROP_LEGACY_SQL: &'static [&'static ::core::primitive::str] = &[#(#drops),*];
             const COLUMNS: &'static [::wrkflw::Column] = &[#(#columns),*];
@@ -208,8 +320,47 @@ fn impl_table(table: &Table) -> TokenStream {
             }
         }
 
+        #[automatically_derived]
+        impl ::wrkflw::__private::Referenced for #ident {
+            const KEY_COLUMN: &'static ::core::primitive::str = #key_column;
+            const KEY_LEN: ::core::primitive::usize = #key_len;
+            const KEY_TYPE: ::wrkflw::SqlType = ::wrkflw::SqlType::#key_type;
+        }
+
+        #(#reference_checks)*
+
         #finders
     }
+}
+
+fn sql_type_tokens(sql_type: SqlType) -> TokenStream {
+    match sql_type {
+        SqlType::Text => quote!(Text),
+        SqlType::Integer => quote!(Integer),
+        SqlType::Real => quote!(Real),
+        SqlType::Blob => quote!(Blob),
+    }
+}
+
+/// A string literal for plain SQL text; for text that names another table, a constant
+/// expression that joins the pieces at compile time, so the `const` still holds the whole
+/// statement with the real table name in it.
+fn sql_tokens(text: &sql::SqlText) -> TokenStream {
+    if let Some(plain) = text.as_plain() {
+        return quote!(#plain);
+    }
+    let pieces = text.pieces.iter().map(|piece| match piece {
+        sql::Piece::Text(text) => quote!(#text),
+        sql::Piece::TableOf(path) => quote!(<#path as ::wrkflw::Table>::TABLE_NAME),
+        sql::Piece::KeyOf(path) => quote!(<#path as ::wrkflw::__private::Referenced>::KEY_COLUMN),
+    });
+    quote! {{
+        const PIECES: &[&::core::primitive::str] = &[#(#pieces),*];
+        const LEN: ::core::primitive::usize = ::wrkflw::__private::joined_len(PIECES);
+        const BYTES: [::core::primitive::u8; LEN] = ::wrkflw::__private::join::<LEN>(PIECES);
+        const TEXT: &::core::primitive::str = ::wrkflw::__private::utf8(&BYTES);
+        TEXT
+    }}
 }
 
 /// The field's identifier as written (a raw `r#type` stays raw).
@@ -254,6 +405,7 @@ fn fallback_impl(input: &DeriveInput) -> Option<TokenStream> {
             const LEGACY_TABLE_NAME: ::core::option::Option<&'static ::core::primitive::str> = ::core::option::Option::None;
             const CREATE_SQL: &'static ::core::primitive::str = "";
             const INDEX_SQL: &'static [&'static ::core::primitive::str] = &[];
+            const INDEXES: &'static [::wrkflw::Index] = &[];
             const COPY_SQL: ::core::option::Option<&'static ::core::primitive::str> = ::core::option::Option::None;
             const DROP_LEGACY_SQL: &'static [&'static ::core::primitive::str] = &[];
             const COLUMNS: &'static [::wrkflw::Column] = &[];
@@ -291,6 +443,12 @@ fn fallback_impl(input: &DeriveInput) -> Option<TokenStream> {
                     ::wrkflw::__private::rusqlite::Error::InvalidQuery,
                 ))
             }
+        }
+
+        impl ::wrkflw::__private::Referenced for #ident {
+            const KEY_COLUMN: &'static ::core::primitive::str = "";
+            const KEY_LEN: ::core::primitive::usize = 1;
+            const KEY_TYPE: ::wrkflw::SqlType = ::wrkflw::SqlType::Text;
         }
     })
 }

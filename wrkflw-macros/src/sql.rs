@@ -3,31 +3,151 @@
 
 use std::fmt::Write as _;
 
-use crate::ast::{Column, Table};
+use crate::ast::{Column, Table, ON_DELETE};
 use crate::names::sql_ident;
 
-/// `CREATE TABLE IF NOT EXISTS ...`, one column a line, in field order.
-pub(crate) fn create_sql(table: &Table) -> String {
-    let lines: Vec<String> = table.columns.iter().map(column_definition).collect();
-    format!(
-        "CREATE TABLE IF NOT EXISTS {} (\n  {}\n)",
-        sql_ident(&table.table_name()),
-        lines.join(",\n  ")
-    )
+/// SQL text that may name another table: a `references = Other` column needs `Other`'s name
+/// and key, which only the compiler knows (`<Other as Table>::TABLE_NAME`). Plain text
+/// otherwise, and then written out as one string literal.
+#[derive(Default)]
+pub(crate) struct SqlText<'t> {
+    pub(crate) pieces: Vec<Piece<'t>>,
 }
 
-fn column_definition(column: &Column) -> String {
+pub(crate) enum Piece<'t> {
+    Text(String),
+    /// The referenced struct's table name.
+    TableOf(&'t syn::Path),
+    /// The referenced struct's primary-key column.
+    KeyOf(&'t syn::Path),
+}
+
+impl<'t> SqlText<'t> {
+    pub(crate) fn push_str(&mut self, text: &str) {
+        match self.pieces.last_mut() {
+            Some(Piece::Text(last)) => last.push_str(text),
+            _ => self.pieces.push(Piece::Text(text.to_owned())),
+        }
+    }
+
+    fn push(&mut self, piece: Piece<'t>) {
+        match piece {
+            Piece::Text(text) => self.push_str(&text),
+            other => self.pieces.push(other),
+        }
+    }
+
+    fn append(&mut self, other: SqlText<'t>) {
+        for piece in other.pieces {
+            self.push(piece);
+        }
+    }
+
+    /// The text when it names no other table.
+    pub(crate) fn as_plain(&self) -> Option<String> {
+        match self.pieces.as_slice() {
+            [] => Some(String::new()),
+            [Piece::Text(text)] => Some(text.clone()),
+            _ => None,
+        }
+    }
+
+    /// The text with other tables shown as `<Path>` and `<Path key>`, for tests.
+    #[cfg(test)]
+    pub(crate) fn shown(&self) -> String {
+        use quote::ToTokens;
+        self.pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Text(text) => text.clone(),
+                Piece::TableOf(path) => format!("<{}>", path.to_token_stream()),
+                Piece::KeyOf(path) => format!("<{} key>", path.to_token_stream()),
+            })
+            .collect()
+    }
+}
+
+/// `CREATE TABLE IF NOT EXISTS ...`, one column a line, in field order; a composite key as a
+/// last `PRIMARY KEY (a, b)` line; `STRICT` when asked.
+pub(crate) fn create_sql<'t>(table: &'t Table) -> SqlText<'t> {
+    let composite = table.key_columns().count() > 1;
+    let mut out = SqlText::default();
+    out.push_str(&format!(
+        "CREATE TABLE IF NOT EXISTS {} (\n  ",
+        sql_ident(&table.table_name())
+    ));
+    for (i, column) in table.columns.iter().enumerate() {
+        if i > 0 {
+            out.push_str(",\n  ");
+        }
+        out.append(column_definition(table, column, composite));
+    }
+    if composite {
+        let keys: Vec<String> = table
+            .key_columns()
+            .map(|c| sql_ident(&c.name).into_owned())
+            .collect();
+        out.push_str(&format!(",\n  PRIMARY KEY ({})", keys.join(", ")));
+    }
+    out.push_str("\n)");
+    if table.args.strict.is_some() {
+        out.push_str(" STRICT");
+    }
+    out
+}
+
+fn column_definition<'t>(table: &'t Table, column: &'t Column, composite: bool) -> SqlText<'t> {
     let mut line = format!("{} {}", sql_ident(&column.name), column.ty.sql.as_sql());
     if !column.ty.nullable {
         line.push_str(" NOT NULL");
     }
-    if column.primary_key.is_some() {
+    if column.primary_key.is_some() && !composite {
         line.push_str(" PRIMARY KEY");
     }
     if let Some(default) = &column.default {
         let _ = write!(line, " DEFAULT ({})", default.value());
     }
-    line
+    let mut out = SqlText::default();
+    out.push_str(&line);
+    if let Some(target) = &column.references {
+        out.push_str(" REFERENCES ");
+        match referenced_here(table, target) {
+            Some((name, key)) => {
+                out.push_str(&format!("{} ({})", sql_ident(&name), sql_ident(&key)))
+            }
+            None => {
+                out.push(Piece::TableOf(target));
+                out.push_str(" (");
+                out.push(Piece::KeyOf(target));
+                out.push_str(")");
+            }
+        }
+        if let Some(action) = on_delete_sql(column) {
+            out.push_str(&format!(" ON DELETE {action}"));
+        }
+    }
+    out
+}
+
+/// For a column that references its own table (`references = Self`, or the struct's own
+/// name), the table's name and key, known here; the compiler could not give them, since a
+/// constant of the impl cannot read another constant of the same impl that depends on it.
+pub(crate) fn referenced_here(table: &Table, target: &syn::Path) -> Option<(String, String)> {
+    let own = target.is_ident("Self") || target.is_ident(table.ident);
+    let mut keys = table.key_columns();
+    match (own, keys.next(), keys.next()) {
+        (true, Some(key), None) => Some((table.table_name(), key.name.clone())),
+        _ => None,
+    }
+}
+
+/// The `ON DELETE` action of a checked `on_delete`, if given.
+pub(crate) fn on_delete_sql(column: &Column) -> Option<&'static str> {
+    let written = column.on_delete.as_ref()?.value();
+    ON_DELETE
+        .iter()
+        .find(|(name, _)| *name == written)
+        .map(|(_, sql)| *sql)
 }
 
 /// `idx_{table}_{column}`: the naming rule of the original library, kept so that indexes it
@@ -36,23 +156,77 @@ pub(crate) fn index_name(table: &str, column: &str) -> String {
     format!("idx_{table}_{column}")
 }
 
-/// One `CREATE INDEX IF NOT EXISTS` per indexed column.
+/// One index of the table, from a field's `index`/`unique` or a struct's `index(...)`/`unique(...)`.
+pub(crate) struct IndexDef {
+    /// `idx_{table}_{a}_{b}`, or `uq_{table}_{a}_{b}` for a unique one.
+    pub(crate) name: String,
+    pub(crate) columns: Vec<String>,
+    pub(crate) unique: bool,
+}
+
+/// The table's indexes: field `index`/`unique` in field order, then the struct's lists in the
+/// order written. Unique ones are named `uq_...`, so they are recognisable in a schema.
+pub(crate) fn indexes(table: &Table) -> Vec<IndexDef> {
+    let name = table.table_name();
+    let def = |columns: Vec<String>, unique: bool| IndexDef {
+        name: if unique {
+            format!("uq_{name}_{}", columns.join("_"))
+        } else {
+            index_name(&name, &columns.join("_"))
+        },
+        columns,
+        unique,
+    };
+    let mut out = Vec::new();
+    for column in &table.columns {
+        if column.index.is_some() {
+            out.push(def(vec![column.name.clone()], false));
+        }
+        if column.unique.is_some() {
+            out.push(def(vec![column.name.clone()], true));
+        }
+    }
+    for list in &table.args.indexes {
+        let columns = list
+            .columns
+            .iter()
+            .filter_map(|ident| table.column_named(ident))
+            .map(|c| c.name.clone())
+            .collect();
+        out.push(def(columns, list.unique));
+    }
+    out
+}
+
+/// One `CREATE [UNIQUE] INDEX IF NOT EXISTS` per index.
 pub(crate) fn index_sql(table: &Table) -> Vec<String> {
     let name = table.table_name();
-    indexed(table)
-        .map(|column| {
+    indexes(table)
+        .iter()
+        .map(|index| {
+            let columns: Vec<String> = index
+                .columns
+                .iter()
+                .map(|c| sql_ident(c).into_owned())
+                .collect();
             format!(
-                "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
-                sql_ident(&index_name(&name, &column.name)),
+                "CREATE {}INDEX IF NOT EXISTS {} ON {} ({})",
+                if index.unique { "UNIQUE " } else { "" },
+                sql_ident(&index.name),
                 sql_ident(&name),
-                sql_ident(&column.name)
+                columns.join(", ")
             )
         })
         .collect()
 }
 
-fn indexed<'t, 'a>(table: &'t Table<'a>) -> impl Iterator<Item = &'t Column<'a>> {
-    table.columns.iter().filter(|c| c.index.is_some())
+/// The key's columns as SQL, joined with `, `.
+fn key_list(table: &Table) -> String {
+    let keys: Vec<String> = table
+        .key_columns()
+        .map(|c| sql_ident(&c.name).into_owned())
+        .collect();
+    keys.join(", ")
 }
 
 /// Copies every legacy row whose key is not in the new table yet.
@@ -63,7 +237,7 @@ fn indexed<'t, 'a>(table: &'t Table<'a>) -> impl Iterator<Item = &'t Column<'a>>
 /// `INSERT ... SELECT` to tell it from a join's `ON`, hence `WHERE true`.
 pub(crate) fn copy_sql(table: &Table) -> Option<String> {
     let legacy = table.legacy_name()?;
-    let key = table.primary_key()?;
+    table.key_columns().next()?;
     let columns: Vec<String> = table
         .columns
         .iter()
@@ -84,13 +258,14 @@ pub(crate) fn copy_sql(table: &Table) -> Option<String> {
         "INSERT INTO {} (\n{list}\n)\nSELECT\n{source_list}\nFROM {}\nWHERE true\nON CONFLICT ({}) DO NOTHING",
         sql_ident(&table.table_name()),
         sql_ident(&legacy),
-        sql_ident(&key.name)
+        key_list(table)
     ))
 }
 
 /// The statements of typed rows. Every statement binds the fields in field order (`?1` is the
 /// first field), so one parameter list serves `INSERT_SQL`, `UPSERT_SQL` and `UPDATE_SQL`;
-/// the key statements bind the key alone, as `?1`.
+/// the key statements bind the key alone, as `?1` (`?1, ?2` for a composite key, in field
+/// order).
 ///
 /// A `None` in an `Option` field that has a `default` means "no value given": `insert` lets
 /// the default apply (`coalesce(?n, default)`, the same expression the column's `DEFAULT`
@@ -103,21 +278,37 @@ pub(crate) struct RowStatements {
     pub(crate) select_all: String,
     pub(crate) delete: String,
     pub(crate) count: String,
-    /// `(column, statement)` for each indexed column, in field order.
-    pub(crate) find_by: Vec<(String, String)>,
+    pub(crate) finders: Vec<Finder>,
+}
+
+/// A `find_by_...` method: one per index, binding its columns in order.
+pub(crate) struct Finder {
+    /// `a` or `a_and_b`.
+    pub(crate) name: String,
+    pub(crate) columns: Vec<String>,
+    /// A unique index finds at most one row.
+    pub(crate) unique: bool,
+    pub(crate) sql: String,
 }
 
 pub(crate) fn row_statements(table: &Table) -> RowStatements {
     let name = table.table_name();
     let table_sql = sql_ident(&name);
-    let key = table
-        .primary_key()
-        .map_or_else(|| "rowid".to_owned(), |k| sql_ident(&k.name).into_owned());
-    let key_position = table
-        .columns
-        .iter()
-        .position(|c| c.primary_key.is_some())
-        .map_or(1, |at| at + 1);
+    let key = key_list(table);
+    let key_match = |position: &dyn Fn(usize, usize) -> usize| -> String {
+        let conditions: Vec<String> = table
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.primary_key.is_some())
+            .enumerate()
+            .map(|(k, (i, c))| format!("{} = ?{}", sql_ident(&c.name), position(k, i)))
+            .collect();
+        conditions.join(" AND ")
+    };
+    // The key statements bind the key alone; the update binds every field.
+    let by_key = key_match(&|k, _| k + 1);
+    let by_field = key_match(&|_, i| i + 1);
     let columns: Vec<String> = table
         .columns
         .iter()
@@ -167,34 +358,62 @@ pub(crate) fn row_statements(table: &Table) -> RowStatements {
     };
     let sets = assignments(&|i, _| format!("?{}", i + 1));
     let update = if sets.is_empty() {
-        format!("UPDATE {table_sql} SET {key} = ?{key_position} WHERE {key} = ?{key_position}")
+        // Every column is the key: an update changes nothing, but says whether the row is there.
+        let first = table.key_columns().next().map_or_else(String::new, |c| {
+            let column = sql_ident(&c.name);
+            format!("{column} = {column}")
+        });
+        format!("UPDATE {table_sql} SET {first} WHERE {by_field}")
     } else {
         format!(
-            "UPDATE {table_sql} SET\n{}\nWHERE {key} = ?{key_position}",
+            "UPDATE {table_sql} SET\n{}\nWHERE {by_field}",
             wrap_list(&sets, "  ")
         )
     };
     let select = |filter: &str| format!("SELECT\n{list}\nFROM {table_sql}\n{filter}");
+    let finders = indexes(table)
+        .into_iter()
+        .map(|index| {
+            let conditions: Vec<String> = index
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let column = sql_ident(name);
+                    // `IS` on a nullable column of a plain index, so that `None` finds the rows
+                    // without a value (SQLite reads an index for `IS` as for `=`). A unique
+                    // index holds any number of NULLs, so there `None` finds nothing.
+                    let nullable = table
+                        .columns
+                        .iter()
+                        .any(|c| c.name == *name && c.ty.nullable);
+                    let is = if nullable && !index.unique { "IS" } else { "=" };
+                    format!("{column} {is} ?{}", i + 1)
+                })
+                .collect();
+            let filter = conditions.join(" AND ");
+            let sql = if index.unique {
+                select(&format!("WHERE {filter}"))
+            } else {
+                select(&format!("WHERE {filter}\nORDER BY {key}"))
+            };
+            Finder {
+                name: index.columns.join("_and_"),
+                columns: index.columns,
+                unique: index.unique,
+                sql,
+            }
+        })
+        .collect();
     RowStatements {
         insert,
         upsert,
         update,
-        select: select(&format!("WHERE {key} = ?1")),
+        select: select(&format!("WHERE {by_key}")),
         select_all: select(&format!("ORDER BY {key}")),
-        delete: format!("DELETE FROM {table_sql} WHERE {key} = ?1"),
+        delete: format!("DELETE FROM {table_sql} WHERE {by_key}"),
         count: format!("SELECT count(*) FROM {table_sql}"),
-        // `IS` on a nullable column, so that `None` finds the rows without a value (SQLite
-        // reads an index for `IS` as for `=`).
-        find_by: indexed(table)
-            .map(|c| {
-                let column = sql_ident(&c.name);
-                let is = if c.ty.nullable { "IS" } else { "=" };
-                (
-                    c.name.clone(),
-                    select(&format!("WHERE {column} {is} ?1\nORDER BY {key}")),
-                )
-            })
-            .collect(),
+        finders,
     }
 }
 
@@ -210,9 +429,10 @@ pub(crate) fn drop_legacy_sql(table: &Table) -> Vec<String> {
 }
 
 /// The whole migration as one commented script, as a migration guide would print it.
-pub(crate) fn migration_script(table: &Table, drop_legacy: bool) -> String {
+pub(crate) fn migration_script<'t>(table: &'t Table, drop_legacy: bool) -> SqlText<'t> {
     let name = table.table_name();
     let indexes = index_sql(table);
+    let mut script = SqlText::default();
     let mut out = String::new();
     let mut step = 0;
     let mut next_step = || {
@@ -250,10 +470,12 @@ pub(crate) fn migration_script(table: &Table, drop_legacy: bool) -> String {
 
     let _ = writeln!(
         out,
-        "-- Step {}: create the new table. IF NOT EXISTS keeps one that is already there.\n{};\n",
+        "-- Step {}: create the new table. IF NOT EXISTS keeps one that is already there.",
         next_step(),
-        create_sql(table)
     );
+    script.push_str(&std::mem::take(&mut out));
+    script.append(create_sql(table));
+    out.push_str(";\n\n");
     if !indexes.is_empty() {
         let _ = writeln!(out, "-- Step {}: create its indexes.", next_step());
         for index in &indexes {
@@ -261,9 +483,8 @@ pub(crate) fn migration_script(table: &Table, drop_legacy: bool) -> String {
         }
         out.push('\n');
     }
-    if let (Some(legacy), Some(copy), Some(key)) =
-        (table.legacy_name(), copy_sql(table), table.primary_key())
-    {
+    if let (Some(legacy), Some(copy)) = (table.legacy_name(), copy_sql(table)) {
+        let key = key_list(table);
         let _ = writeln!(
             out,
             "-- Step {step}: copy the rows of {legacy}. A row whose {key} is already in\n\
@@ -273,7 +494,6 @@ pub(crate) fn migration_script(table: &Table, drop_legacy: bool) -> String {
              -- ON CONFLICT as part of the INSERT rather than of a join.\n\
              {copy};\n",
             step = next_step(),
-            key = key.name,
         );
         let drops = drop_legacy_sql(table);
         let step = next_step();
@@ -298,7 +518,8 @@ pub(crate) fn migration_script(table: &Table, drop_legacy: bool) -> String {
         out.push('\n');
     }
     out.push_str("COMMIT;\n");
-    out
+    script.push_str(&out);
+    script
 }
 
 /// Joins names with `, `, breaking lines before they pass 90 characters.

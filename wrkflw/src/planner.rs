@@ -17,7 +17,7 @@ use crate::ledger::{
 use crate::link::Link;
 use crate::plan::{Action, CopyPath, Plan, PlannedStep};
 use crate::schema::{self, TableColumn};
-use crate::spec::{index_name, TableSpec};
+use crate::spec::TableSpec;
 use crate::sql_text::{literal, main, quoted};
 use crate::{CaptureStatus, Error, KeyProblem, LegacyTable, OnConflict, Result, SqlType};
 
@@ -722,8 +722,8 @@ fn table_is(conn: &Connection, name: &str) -> Result<bool> {
 /// index names are global in SQLite, and `IF NOT EXISTS` would silently keep the other one.
 fn missing_indexes(conn: &Connection, spec: &TableSpec) -> Result<Vec<PlannedStep>> {
     let mut steps = Vec::new();
-    for (column, sql) in spec.indexes() {
-        let index = index_name(spec.table, column.name);
+    for (declared, sql) in spec.indexes() {
+        let index = declared.name.to_owned();
         match schema::index_owner(conn, &index).map_err(sqlite_error(spec.table, Step::Inspect))? {
             Some(owner) if owner.eq_ignore_ascii_case(spec.table) => {}
             Some(owner) => {

@@ -1,6 +1,66 @@
 //! What the code `#[wrkflw_table]` generates refers to, by absolute path. Not public API.
 
 #[doc(hidden)]
-pub use crate::rows::{find, json, json_opt, to_json, to_json_opt};
+pub use crate::rows::{find, find_one, json, json_opt, to_json, to_json_opt};
 #[doc(hidden)]
 pub use rusqlite;
+
+use crate::SqlType;
+
+/// What a `references = Other` column needs of `Other` at compile time. Literals only, so
+/// that two tables that reference each other do not make their constants depend on each
+/// other.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a #[wrkflw_table] struct",
+    label = "`references` names a struct annotated with #[wrkflw_table]"
+)]
+pub trait Referenced {
+    /// The one-column primary key, or `""` for a composite key.
+    const KEY_COLUMN: &'static str;
+    /// How many columns the key has.
+    const KEY_LEN: usize;
+    /// The key's SQL type (of its first column).
+    const KEY_TYPE: SqlType;
+}
+
+/// The length of `pieces` joined.
+#[doc(hidden)]
+pub const fn joined_len(pieces: &[&str]) -> usize {
+    let mut len = 0;
+    let mut i = 0;
+    while i < pieces.len() {
+        len += pieces[i].len();
+        i += 1;
+    }
+    len
+}
+
+/// `pieces` joined into `N` bytes (`N` from [`joined_len`]), at compile time.
+#[doc(hidden)]
+pub const fn join<const N: usize>(pieces: &[&str]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut at = 0;
+    let mut i = 0;
+    while i < pieces.len() {
+        let bytes = pieces[i].as_bytes();
+        let mut j = 0;
+        while j < bytes.len() {
+            out[at] = bytes[j];
+            at += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(at == N, "joined SQL text has another length than computed");
+    out
+}
+
+/// Joined pieces of `&str` as text again; they are UTF-8 by construction.
+#[doc(hidden)]
+pub const fn utf8(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => panic!("joined SQL text is not UTF-8"),
+    }
+}

@@ -8,7 +8,7 @@ use rusqlite::{Connection, Row, RowIndex, Statement, ToSql};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::{Error, Result, Table};
+use crate::{Error, Key, Result, Table};
 
 /// Runs one of the table's statements with the row's values bound, in field order.
 fn execute_with<T: Table>(
@@ -22,7 +22,7 @@ fn execute_with<T: Table>(
     let done = row.__with_params(&mut |params| {
         let done = stmt.execute(params);
         if done.is_err() {
-            key = key_position::<T>().map(|at| shown(params[at]));
+            key = Some(shown_key(key_positions::<T>().map(|at| params[at])));
         }
         done
     })?;
@@ -55,25 +55,48 @@ pub(crate) fn update<T: Table>(row: &T, conn: &Connection) -> Result<bool> {
     execute_with(row, conn, T::UPDATE_SQL, "update").map(|changed| changed > 0)
 }
 
-pub(crate) fn get<T: Table>(conn: &Connection, key: &dyn ToSql) -> Result<Option<T>> {
+pub(crate) fn get<T: Table, K: Key>(conn: &Connection, key: &K) -> Result<Option<T>> {
+    const {
+        assert!(K::LEN == key_len(T::COLUMNS), "the key has a different number of values than the table's primary key: give one value for a one-column key, a tuple in field order for a composite key")
+    };
     let mut stmt = conn
         .prepare_cached(T::SELECT_SQL)
         .map_err(failed::<T>("get"))?;
-    let mut rows = stmt.query([key]).map_err(failed::<T>("get"))?;
-    match rows.next().map_err(failed::<T>("get"))? {
-        Some(row) => T::__read_ordered(row)
-            .map(Some)
-            .map_err(|e| decode_error::<T>(row, e)),
-        None => Ok(None),
-    }
+    key.with_params(&mut |params| {
+        let mut rows = stmt.query(params).map_err(failed::<T>("get"))?;
+        match rows.next().map_err(failed::<T>("get"))? {
+            Some(row) => T::__read_ordered(row)
+                .map(Some)
+                .map_err(|e| decode_error::<T>(row, e)),
+            None => Ok(None),
+        }
+    })
 }
 
-pub(crate) fn delete<T: Table>(conn: &Connection, key: &dyn ToSql) -> Result<bool> {
+pub(crate) fn delete<T: Table, K: Key>(conn: &Connection, key: &K) -> Result<bool> {
+    const {
+        assert!(K::LEN == key_len(T::COLUMNS), "the key has a different number of values than the table's primary key: give one value for a one-column key, a tuple in field order for a composite key")
+    };
     let mut stmt = conn
         .prepare_cached(T::DELETE_SQL)
         .map_err(failed::<T>("delete"))?;
-    let deleted = stmt.execute([key]).map_err(failed::<T>("delete"))?;
+    let deleted = key
+        .with_params(&mut |params| stmt.execute(params))
+        .map_err(failed::<T>("delete"))?;
     Ok(deleted > 0)
+}
+
+/// How many columns make up the primary key.
+const fn key_len(columns: &[crate::Column]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < columns.len() {
+        if columns[i].primary_key {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
 }
 
 pub(crate) fn all<T: Table>(conn: &Connection) -> Result<Vec<T>> {
@@ -92,10 +115,26 @@ pub(crate) fn count<T: Table>(conn: &Connection) -> Result<u64> {
         .map_err(failed::<T>("count"))
 }
 
-/// The rows a generated `find_by_...` statement selects for `value`.
-pub fn find<T: Table>(conn: &Connection, sql: &str, value: &dyn ToSql) -> Result<Vec<T>> {
+/// The rows a generated `find_by_...` statement selects for `values`.
+pub fn find<T: Table>(conn: &Connection, sql: &str, values: &[&dyn ToSql]) -> Result<Vec<T>> {
     let mut stmt = conn.prepare_cached(sql).map_err(failed::<T>("find"))?;
-    read_all(&mut stmt, &[value])
+    read_all(&mut stmt, values)
+}
+
+/// The row a generated `find_by_...` statement of a unique index selects for `values`.
+pub fn find_one<T: Table>(
+    conn: &Connection,
+    sql: &str,
+    values: &[&dyn ToSql],
+) -> Result<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(failed::<T>("find"))?;
+    let mut rows = stmt.query(values).map_err(failed::<T>("find"))?;
+    match rows.next().map_err(failed::<T>("find"))? {
+        Some(row) => T::__read_ordered(row)
+            .map(Some)
+            .map_err(|e| decode_error::<T>(row, e)),
+        None => Ok(None),
+    }
 }
 
 /// Reads every row a generated statement (columns in field order) selects.
@@ -155,9 +194,23 @@ pub fn to_json_opt<V: Serialize>(
         .transpose()
 }
 
-/// Where the key is among the fields (and among the generated statements' columns).
-fn key_position<T: Table>() -> Option<usize> {
-    T::COLUMNS.iter().position(|c| c.primary_key)
+/// Where the key's columns are among the fields (and among the generated statements'
+/// columns), in field order.
+fn key_positions<T: Table>() -> impl Iterator<Item = usize> {
+    T::COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.primary_key)
+        .map(|(at, _)| at)
+}
+
+/// A key as SQL literals: `'r1'`, or `('r1', 3)` for a composite key.
+fn shown_key<'p>(values: impl Iterator<Item = &'p dyn ToSql>) -> String {
+    let shown: Vec<String> = values.map(shown).collect();
+    match shown.as_slice() {
+        [one] => one.clone(),
+        many => format!("({})", many.join(", ")),
+    }
 }
 
 /// A bound value as an SQL literal, for error messages.
@@ -197,9 +250,13 @@ fn decode_error<T: Table>(row: &Row<'_>, error: rusqlite::Error) -> Error {
         }
         _ => String::new(),
     };
-    let key = key_position::<T>()
-        .and_then(|at| row.get_ref(at).ok())
-        .map(literal);
+    let key: Option<Vec<String>> = key_positions::<T>()
+        .map(|at| row.get_ref(at).ok().map(literal))
+        .collect();
+    let key = key.map(|parts| match parts.as_slice() {
+        [one] => one.clone(),
+        many => format!("({})", many.join(", ")),
+    });
     let reason = match error {
         rusqlite::Error::InvalidColumnType(_, _, rusqlite::types::Type::Null) => {
             "it is NULL but the field is not an Option".to_owned()

@@ -1,7 +1,7 @@
 //! A table's constants, taken out of the generic `T` so that the migration code is compiled
 //! once, not once per table, and the statements the runtime derives from them.
 
-use crate::{Column, SqlType, Table};
+use crate::{Column, Index, SqlType, Table};
 
 #[derive(Debug, Clone)]
 pub(crate) struct TableSpec {
@@ -9,12 +9,18 @@ pub(crate) struct TableSpec {
     pub(crate) legacy: Option<&'static str>,
     pub(crate) create_sql: &'static str,
     pub(crate) index_sql: &'static [&'static str],
+    pub(crate) indexes: &'static [Index],
     pub(crate) columns: &'static [Column],
+    #[allow(dead_code)] // read by the table rebuild, which lands next
+    pub(crate) strict: bool,
+    #[allow(dead_code)]
+    pub(crate) drop_columns: &'static [&'static str],
 }
 
 /// How `#[wrkflw_table]` begins the statements it generates.
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS ";
 const CREATE_INDEX: &str = "CREATE INDEX IF NOT EXISTS ";
+const CREATE_UNIQUE_INDEX: &str = "CREATE UNIQUE INDEX IF NOT EXISTS ";
 
 impl TableSpec {
     pub(crate) fn of<T: Table>() -> TableSpec {
@@ -23,19 +29,32 @@ impl TableSpec {
             legacy: T::LEGACY_TABLE_NAME,
             create_sql: T::CREATE_SQL,
             index_sql: T::INDEX_SQL,
+            indexes: T::INDEXES,
             columns: T::COLUMNS,
+            strict: T::STRICT,
+            drop_columns: T::DROP_COLUMNS,
         }
     }
 
+    /// The primary key's first column (its only one, unless the key is composite).
     pub(crate) fn primary_key(&self) -> Option<&'static Column> {
         self.columns.iter().find(|c| c.primary_key)
     }
 
+    /// The primary key's columns, in field order.
+    pub(crate) fn key_columns(&self) -> impl Iterator<Item = &'static Column> + '_ {
+        self.columns.iter().filter(|c| c.primary_key)
+    }
+
     /// Whether the key is an `INTEGER PRIMARY KEY`: SQLite's rowid under another name, which
-    /// turns an inserted NULL into a new number instead of refusing it.
+    /// turns an inserted NULL into a new number instead of refusing it. A composite key is
+    /// never the rowid.
     pub(crate) fn key_is_rowid(&self) -> bool {
-        self.primary_key()
-            .is_some_and(|key| key.sql_type == SqlType::Integer)
+        let mut keys = self.key_columns();
+        match (keys.next(), keys.next()) {
+            (Some(key), None) => key.sql_type == SqlType::Integer,
+            _ => false,
+        }
     }
 
     /// `CREATE_SQL` as the runtime runs it, on a table it has checked is not there yet:
@@ -49,15 +68,16 @@ impl TableSpec {
     /// `CREATE INDEX main.idx_... ON {table} (...)`. SQLite looks the table up in the
     /// index's schema.
     pub(crate) fn index_statement(&self, sql: &str) -> String {
-        in_main(sql, CREATE_INDEX, "CREATE INDEX ")
+        if sql.starts_with(CREATE_UNIQUE_INDEX) {
+            in_main(sql, CREATE_UNIQUE_INDEX, "CREATE UNIQUE INDEX ")
+        } else {
+            in_main(sql, CREATE_INDEX, "CREATE INDEX ")
+        }
     }
 
-    /// The indexed columns with their `INDEX_SQL` statements, in field order.
-    pub(crate) fn indexes(&self) -> impl Iterator<Item = (&'static Column, &'static str)> + '_ {
-        self.columns
-            .iter()
-            .filter(|c| c.indexed)
-            .zip(self.index_sql.iter().copied())
+    /// The indexes with their `INDEX_SQL` statements.
+    pub(crate) fn indexes(&self) -> impl Iterator<Item = (&'static Index, &'static str)> + '_ {
+        self.indexes.iter().zip(self.index_sql.iter().copied())
     }
 }
 
@@ -68,11 +88,6 @@ fn in_main(sql: &str, head: &str, create: &str) -> String {
         // Not the generated shape (a hand-written `Table` impl): run it as it is.
         None => sql.to_owned(),
     }
-}
-
-/// `idx_{table}_{column}`, the rule `#[wrkflw_table]` names indexes by.
-pub(crate) fn index_name(table: &str, column: &str) -> String {
-    format!("idx_{table}_{column}")
 }
 
 #[cfg(test)]

@@ -31,8 +31,18 @@ pub trait Table {
     const LEGACY_TABLE_NAME: Option<&'static str>;
     /// `CREATE TABLE IF NOT EXISTS ...` with one line per column, in field order.
     const CREATE_SQL: &'static str;
-    /// One `CREATE INDEX IF NOT EXISTS idx_{table}_{column} ...` per `#[wrkflw(index)]` field.
+    /// One `CREATE [UNIQUE] INDEX IF NOT EXISTS ...` per entry of [`Table::INDEXES`], in
+    /// the same order.
     const INDEX_SQL: &'static [&'static str];
+    /// The table's indexes: `#[wrkflw(index)]` and `#[wrkflw(unique)]` fields, then the
+    /// struct's `index(...)` and `unique(...)` lists, in the order written.
+    const INDEXES: &'static [Index];
+    /// Whether the table is declared `STRICT` (`#[wrkflw_table(strict)]`).
+    const STRICT: bool = false;
+    /// Columns of the existing table that `migrate` may drop with their data
+    /// (`#[wrkflw_table(drop_columns("old"))]`); any other column that is not a field and
+    /// holds data stops a rebuild.
+    const DROP_COLUMNS: &'static [&'static str] = &[];
     /// `INSERT INTO {table} (...) SELECT ... FROM {legacy} WHERE true ON CONFLICT (key) DO NOTHING`:
     /// copies the legacy rows whose key is not there yet, and fails (rather than skipping the
     /// row, as `INSERT OR IGNORE` would) on any other constraint. `None` without a legacy table.
@@ -52,11 +62,12 @@ pub trait Table {
     /// `UPDATE {table} SET ... WHERE key = ?n`, the same parameters as `INSERT_SQL`; a `None`
     /// in an `Option` field with a `default` keeps the stored value.
     const UPDATE_SQL: &'static str;
-    /// `SELECT` every column `FROM {table} WHERE key = ?1`.
+    /// `SELECT` every column `FROM {table} WHERE key = ?1` (`a = ?1 AND b = ?2` for a
+    /// composite key, in field order).
     const SELECT_SQL: &'static str;
     /// `SELECT` every column `FROM {table} ORDER BY key`.
     const SELECT_ALL_SQL: &'static str;
-    /// `DELETE FROM {table} WHERE key = ?1`.
+    /// `DELETE FROM {table} WHERE key = ?1`, binding the key as `SELECT_SQL` does.
     const DELETE_SQL: &'static str;
     /// `SELECT count(*) FROM {table}`.
     const COUNT_SQL: &'static str;
@@ -130,20 +141,21 @@ pub trait Table {
         crate::rows::update(self, conn)
     }
 
-    /// The row with this key, if there is one.
-    fn get(conn: &Connection, key: impl ToSql) -> Result<Option<Self>>
+    /// The row with this key, if there is one. A composite key is a tuple in field order:
+    /// `Step::get(&conn, ("r1", 3))`.
+    fn get(conn: &Connection, key: impl Key) -> Result<Option<Self>>
     where
         Self: Sized,
     {
         crate::rows::get(conn, &key)
     }
 
-    /// Deletes the row with this key; `true` when there was one.
-    fn delete(conn: &Connection, key: impl ToSql) -> Result<bool>
+    /// Deletes the row with this key (a tuple for a composite key); `true` when there was one.
+    fn delete(conn: &Connection, key: impl Key) -> Result<bool>
     where
         Self: Sized,
     {
-        crate::rows::delete::<Self>(conn, &key)
+        crate::rows::delete::<Self, _>(conn, &key)
     }
 
     /// Every row, in key order.
@@ -172,10 +184,15 @@ pub struct Column {
     pub sql_type: SqlType,
     /// Whether the column accepts NULL (`Option<T>` fields); all others are `NOT NULL`.
     pub nullable: bool,
-    /// Whether this is the table's primary key.
+    /// Whether the column is the table's primary key or, for a composite key, part of it.
     pub primary_key: bool,
     /// Whether the column has an `idx_{table}_{column}` index.
     pub indexed: bool,
+    /// Whether the column alone is unique (`#[wrkflw(unique)]`): its index is
+    /// `uq_{table}_{column}`.
+    pub unique: bool,
+    /// The table and key this column refers to (`#[wrkflw(references = Other)]`).
+    pub references: Option<ForeignKey>,
     /// Whether the field is stored as JSON text (`#[wrkflw(json)]`).
     pub json: bool,
     /// The `DEFAULT` expression, as written in the attribute.
@@ -190,6 +207,120 @@ impl Column {
     pub fn legacy_name(&self) -> &'static str {
         self.rename_from.unwrap_or(self.name)
     }
+}
+
+/// A column's `REFERENCES` clause: the referenced table's name and primary key, resolved at
+/// compile time from the struct named in `#[wrkflw(references = ...)]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ForeignKey {
+    /// The referenced table, e.g. `"wrkflw_workflow_runs"`.
+    pub table: &'static str,
+    /// Its primary-key column.
+    pub column: &'static str,
+    /// What deleting the referenced row does to this one.
+    pub on_delete: OnDelete,
+}
+
+/// A foreign key's `ON DELETE` action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OnDelete {
+    /// `NO ACTION`, SQLite's default: the delete fails at commit while rows still refer.
+    #[default]
+    NoAction,
+    /// `RESTRICT`: the delete fails at once while rows still refer.
+    Restrict,
+    /// `SET NULL`: referring rows get NULL.
+    SetNull,
+    /// `SET DEFAULT`: referring rows get the column's default.
+    SetDefault,
+    /// `CASCADE`: referring rows are deleted too.
+    Cascade,
+}
+
+impl OnDelete {
+    /// The action as SQL writes it, e.g. `"CASCADE"`.
+    pub const fn as_sql(self) -> &'static str {
+        match self {
+            OnDelete::NoAction => "NO ACTION",
+            OnDelete::Restrict => "RESTRICT",
+            OnDelete::SetNull => "SET NULL",
+            OnDelete::SetDefault => "SET DEFAULT",
+            OnDelete::Cascade => "CASCADE",
+        }
+    }
+}
+
+/// One index of a [`Table`]: a field's `index` or `unique`, or a struct's
+/// `index(a, b)` / `unique(a, b)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Index {
+    /// `idx_{table}_{a}_{b}`, or `uq_{table}_{a}_{b}` for a unique index.
+    pub name: &'static str,
+    /// The indexed columns, in order.
+    pub columns: &'static [&'static str],
+    /// Whether the index is `UNIQUE`.
+    pub unique: bool,
+}
+
+/// A key given to [`Table::get`] and [`Table::delete`]: one value for a single-column key,
+/// a tuple in field order for a composite one (`("r1", 3)`).
+///
+/// A key with the wrong number of values for its table is a compile error where `get` or
+/// `delete` is called.
+pub trait Key {
+    /// How many values the key holds.
+    const LEN: usize;
+    /// Runs `run` with the key's values as parameters, in order.
+    fn with_params<R>(&self, run: &mut dyn FnMut(&[&dyn ToSql]) -> R) -> R;
+}
+
+/// One value of a [`Key`]: the types a key column holds.
+pub trait KeyPart: ToSql {}
+
+macro_rules! key_parts {
+    ($($ty:ty),*) => { $(impl KeyPart for $ty {})* };
+}
+key_parts!(
+    str,
+    String,
+    i64,
+    i32,
+    i16,
+    i8,
+    u32,
+    u16,
+    u8,
+    bool,
+    f64,
+    f32,
+    [u8],
+    Vec<u8>,
+    rusqlite::types::Value
+);
+impl<T: KeyPart + ?Sized> KeyPart for &T {}
+
+impl<A: KeyPart> Key for A {
+    const LEN: usize = 1;
+    fn with_params<R>(&self, run: &mut dyn FnMut(&[&dyn ToSql]) -> R) -> R {
+        run(&[self])
+    }
+}
+
+macro_rules! tuple_keys {
+    ($($len:literal: $($part:ident $at:tt),+;)*) => {$(
+        impl<$($part: KeyPart),+> Key for ($($part,)+) {
+            const LEN: usize = $len;
+            fn with_params<R>(&self, run: &mut dyn FnMut(&[&dyn ToSql]) -> R) -> R {
+                run(&[$(&self.$at),+])
+            }
+        }
+    )*};
+}
+tuple_keys! {
+    2: A 0, B 1;
+    3: A 0, B 1, C 2;
+    4: A 0, B 1, C 2, D 3;
+    5: A 0, B 1, C 2, D 3, E 4;
 }
 
 /// The SQLite type a column is declared with.
