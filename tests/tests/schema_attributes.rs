@@ -1,7 +1,9 @@
-//! Each schema attribute: the DDL asserted exactly, then run by SQLite against a real file.
+//! Each schema attribute: the DDL asserted exactly, then run by SQLite against a real file,
+//! which must hold what the DDL promises.
 
+use wrkflw::rusqlite::Connection;
 use wrkflw::{wrkflw_table, ForeignKey, Index, LegacyTable, OnDelete, Table};
-use wrkflw_tests::DbFile;
+use wrkflw_tests::{indexes, DbFile};
 
 #[wrkflw_table(rename_from = "workflow_runs")]
 #[derive(Debug, Clone, PartialEq)]
@@ -28,11 +30,33 @@ pub struct Step {
     pub updated_at: i64,
 }
 
-fn main_like() {}
+#[wrkflw_table(strict)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counter {
+    #[wrkflw(primary_key)]
+    pub name: String,
+    pub value: i64,
+    #[wrkflw(references = Self, on_delete = "set_null")]
+    pub parent: Option<String>,
+}
+
+fn migrated(conn: &mut Connection) {
+    Run::migrate(conn, LegacyTable::Keep).unwrap();
+    Step::migrate(conn, LegacyTable::Keep).unwrap();
+    Counter::migrate(conn, LegacyTable::Keep).unwrap();
+}
+
+fn stored_sql(conn: &Connection, name: &str) -> String {
+    conn.query_row(
+        "SELECT sql FROM sqlite_schema WHERE name = ?1",
+        [name],
+        |row| row.get(0),
+    )
+    .unwrap()
+}
 
 #[test]
-fn composite_key_unique_and_foreign_key_ddl() {
-    main_like();
+fn a_composite_key_is_one_primary_key_line_in_field_order() {
     assert_eq!(
         Step::CREATE_SQL,
         "CREATE TABLE IF NOT EXISTS wrkflw_workflow_steps (
@@ -44,6 +68,25 @@ fn composite_key_unique_and_foreign_key_ddl() {
   PRIMARY KEY (run_id, step_id)
 )"
     );
+    let db = DbFile::new();
+    let mut conn = db.open();
+    migrated(&mut conn);
+    let key: Vec<(String, i64)> = conn
+        .prepare("SELECT name, pk FROM pragma_table_info('wrkflw_workflow_steps') WHERE pk > 0 ORDER BY pk")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(key, [("run_id".to_owned(), 1), ("step_id".to_owned(), 2)]);
+    assert_eq!(
+        stored_sql(&conn, "wrkflw_workflow_steps"),
+        Step::CREATE_SQL.replace("IF NOT EXISTS ", "")
+    );
+}
+
+#[test]
+fn unique_and_multi_column_indexes_are_named_and_created() {
     assert_eq!(
         Step::INDEX_SQL,
         [
@@ -53,13 +96,50 @@ fn composite_key_unique_and_foreign_key_ddl() {
         ]
     );
     assert_eq!(
-        Step::INDEXES[1],
-        Index {
-            name: "idx_wrkflw_workflow_steps_run_id_updated_at",
-            columns: &["run_id", "updated_at"],
-            unique: false
-        }
+        Step::INDEXES,
+        [
+            Index {
+                name: "uq_wrkflw_workflow_steps_token",
+                columns: &["token"],
+                unique: true
+            },
+            Index {
+                name: "idx_wrkflw_workflow_steps_run_id_updated_at",
+                columns: &["run_id", "updated_at"],
+                unique: false
+            },
+            Index {
+                name: "uq_wrkflw_workflow_steps_run_id_name",
+                columns: &["run_id", "name"],
+                unique: true
+            },
+        ]
     );
+    assert!(Step::COLUMNS[3].unique && !Step::COLUMNS[2].unique);
+    let db = DbFile::new();
+    let mut conn = db.open();
+    migrated(&mut conn);
+    let found = indexes(&conn, "wrkflw_workflow_steps");
+    for index in Step::INDEXES {
+        let columns: Vec<String> = index.columns.iter().map(|c| (*c).to_owned()).collect();
+        assert!(
+            found.contains(&(index.name.to_owned(), columns)),
+            "{} missing from {found:?}",
+            index.name
+        );
+        let unique: bool = conn
+            .query_row(
+                "SELECT \"unique\" FROM pragma_index_list('wrkflw_workflow_steps') WHERE name = ?1",
+                [index.name],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(unique, index.unique, "{}", index.name);
+    }
+}
+
+#[test]
+fn a_foreign_key_names_the_referenced_table_and_its_action() {
     assert_eq!(
         Step::COLUMNS[0].references,
         Some(ForeignKey {
@@ -68,34 +148,155 @@ fn composite_key_unique_and_foreign_key_ddl() {
             on_delete: OnDelete::Cascade
         })
     );
-    println!("{}", Step::migration_sql(LegacyTable::Keep));
-    println!("{}", Step::SELECT_SQL);
-    println!("{}", Step::UPDATE_SQL);
-    println!("{}", Step::FIND_BY_RUN_ID_AND_NAME_SQL);
+    assert_eq!(Step::COLUMNS[1].references, None);
+    // The script shows the same statement, the referenced table's real name in it.
+    assert!(Step::migration_sql(LegacyTable::Keep).contains(Step::CREATE_SQL));
     let db = DbFile::new();
     let mut conn = db.open();
-    Run::migrate(&mut conn, LegacyTable::Keep).unwrap();
-    Step::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    migrated(&mut conn);
+    let fk: (String, String, String, String) = conn
+        .query_row(
+            "SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list('wrkflw_workflow_steps')",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        fk,
+        (
+            "wrkflw_workflow_runs".to_owned(),
+            "run_id".to_owned(),
+            "run_id".to_owned(),
+            "CASCADE".to_owned()
+        )
+    );
+}
+
+#[test]
+fn a_strict_table_refuses_a_value_of_another_type() {
+    assert_eq!(
+        Counter::CREATE_SQL,
+        "CREATE TABLE IF NOT EXISTS wrkflw_counter (
+  name TEXT NOT NULL PRIMARY KEY,
+  value INTEGER NOT NULL,
+  parent TEXT REFERENCES wrkflw_counter (name) ON DELETE SET NULL
+) STRICT"
+    );
+    assert!(Counter::STRICT && !Run::STRICT);
+    let db = DbFile::new();
+    let mut conn = db.open();
+    migrated(&mut conn);
+    let err = conn
+        .execute(
+            "INSERT INTO wrkflw_counter (name, value) VALUES ('a', 'not a number')",
+            [],
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot store TEXT value in INTEGER column"),
+        "{err}"
+    );
+    // A non-strict table takes it, as SQLite always has.
+    conn.execute(
+        "INSERT INTO wrkflw_workflow_runs (run_id, workflow_id) VALUES ('r', 1)",
+        [],
+    )
+    .unwrap();
+}
+
+#[test]
+fn composite_keys_read_update_and_delete_rows_by_tuple() {
+    let db = DbFile::new();
+    let mut conn = db.open();
+    migrated(&mut conn);
     Run {
         run_id: "r1".into(),
         workflow_id: "w".into(),
     }
     .insert(&conn)
     .unwrap();
-    let step = Step {
+    let step = |step_id, name: &str| Step {
         run_id: "r1".into(),
-        step_id: 3,
-        name: "a".into(),
+        step_id,
+        name: name.into(),
         token: None,
         updated_at: 1,
     };
-    step.insert(&conn).unwrap();
-    assert_eq!(Step::get(&conn, ("r1", 3)).unwrap(), Some(step.clone()));
-    assert_eq!(
-        Step::find_by_run_id_and_name(&conn, "r1", "a").unwrap(),
-        Some(step.clone())
-    );
-    let err = step.insert(&conn).unwrap_err();
-    println!("{err}");
+    step(3, "a").insert(&conn).unwrap();
+    step(4, "b").insert(&conn).unwrap();
+    assert_eq!(Step::get(&conn, ("r1", 3)).unwrap(), Some(step(3, "a")));
+    assert_eq!(Step::get(&conn, ("r1", 5)).unwrap(), None);
+    assert_eq!(Step::get(&conn, ("r2", 3)).unwrap(), None);
+    let mut renamed = step(4, "c");
+    renamed.updated_at = 9;
+    assert!(renamed.update(&conn).unwrap());
+    assert_eq!(Step::get(&conn, ("r1", 4)).unwrap(), Some(renamed.clone()));
+    assert_eq!(Step::get(&conn, ("r1", 3)).unwrap(), Some(step(3, "a")));
+    assert!(!step(7, "z").update(&conn).unwrap());
+    match step(3, "x").insert(&conn).unwrap_err() {
+        wrkflw::Error::KeyExists { table, key } => {
+            assert_eq!(
+                (table.as_str(), key.as_str()),
+                ("wrkflw_workflow_steps", "('r1', 3)")
+            )
+        }
+        other => panic!("{other}"),
+    }
     assert!(Step::delete(&conn, ("r1", 3)).unwrap());
+    assert!(!Step::delete(&conn, ("r1", 3)).unwrap());
+    assert_eq!(Step::all(&conn).unwrap(), [renamed]);
+}
+
+#[test]
+fn unique_finders_return_one_row_and_plain_ones_every_row() {
+    let db = DbFile::new();
+    let mut conn = db.open();
+    migrated(&mut conn);
+    Run {
+        run_id: "r1".into(),
+        workflow_id: "w".into(),
+    }
+    .insert(&conn)
+    .unwrap();
+    let a = Step {
+        run_id: "r1".into(),
+        step_id: 1,
+        name: "a".into(),
+        token: Some("t1".into()),
+        updated_at: 5,
+    };
+    let b = Step {
+        step_id: 2,
+        name: "b".into(),
+        token: None,
+        ..a.clone()
+    };
+    a.insert(&conn).unwrap();
+    b.insert(&conn).unwrap();
+    assert_eq!(Step::find_by_token(&conn, "t1").unwrap(), Some(a.clone()));
+    // A unique column holds any number of NULLs: `None` finds no single row.
+    assert_eq!(Step::find_by_token(&conn, None::<String>).unwrap(), None);
+    assert_eq!(
+        Step::find_by_run_id_and_name(&conn, "r1", "b").unwrap(),
+        Some(b.clone())
+    );
+    assert_eq!(
+        Step::find_by_run_id_and_name(&conn, "r1", "c").unwrap(),
+        None
+    );
+    assert_eq!(
+        Step::find_by_run_id_and_updated_at(&conn, "r1", 5).unwrap(),
+        [a.clone(), b.clone()]
+    );
+    let err = Step {
+        step_id: 3,
+        ..a.clone()
+    }
+    .insert(&conn)
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("UNIQUE constraint failed"),
+        "{err}"
+    );
 }

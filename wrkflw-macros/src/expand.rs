@@ -103,7 +103,7 @@ fn impl_table(table: &Table) -> TokenStream {
                 let (table_name, key) = match sql::referenced_here(table, target) {
                     Some((name, key)) => (quote!(#name), quote!(#key)),
                     None => (
-                        quote!(<#target as ::wrkflw::Table>::TABLE_NAME),
+                        quote!(<#target as ::wrkflw::__private::Referenced>::TABLE_NAME),
                         quote!(<#target as ::wrkflw::__private::Referenced>::KEY_COLUMN),
                     ),
                 };
@@ -322,6 +322,7 @@ fn impl_table(table: &Table) -> TokenStream {
 
         #[automatically_derived]
         impl ::wrkflw::__private::Referenced for #ident {
+            const TABLE_NAME: &'static ::core::primitive::str = #table_name;
             const KEY_COLUMN: &'static ::core::primitive::str = #key_column;
             const KEY_LEN: ::core::primitive::usize = #key_len;
             const KEY_TYPE: ::wrkflw::SqlType = ::wrkflw::SqlType::#key_type;
@@ -351,7 +352,7 @@ fn sql_tokens(text: &sql::SqlText) -> TokenStream {
     }
     let pieces = text.pieces.iter().map(|piece| match piece {
         sql::Piece::Text(text) => quote!(#text),
-        sql::Piece::TableOf(path) => quote!(<#path as ::wrkflw::Table>::TABLE_NAME),
+        sql::Piece::TableOf(path) => quote!(<#path as ::wrkflw::__private::Referenced>::TABLE_NAME),
         sql::Piece::KeyOf(path) => quote!(<#path as ::wrkflw::__private::Referenced>::KEY_COLUMN),
     });
     quote! {{
@@ -446,6 +447,7 @@ fn fallback_impl(input: &DeriveInput) -> Option<TokenStream> {
         }
 
         impl ::wrkflw::__private::Referenced for #ident {
+            const TABLE_NAME: &'static ::core::primitive::str = "";
             const KEY_COLUMN: &'static ::core::primitive::str = "";
             const KEY_LEN: ::core::primitive::usize = 1;
             const KEY_TYPE: ::wrkflw::SqlType = ::wrkflw::SqlType::Text;

@@ -285,6 +285,63 @@ pub enum Error {
         owner: String,
     },
 
+    /// Rows would point at no row of the table their `references` column names.
+    #[error(
+        "`{table}`.`{column}` of {} would point at no row of `{parent}` (values such as {}); \
+         nothing was changed. Give those rows a `{parent}` row first, or correct or remove them",
+        self::rows(*rows), sample_values.join(", ")
+    )]
+    ForeignKeyViolation {
+        /// The referencing table.
+        table: String,
+        /// The `references` column.
+        column: String,
+        /// The referenced table.
+        parent: String,
+        /// How many rows point at nothing.
+        rows: u64,
+        /// Up to five of the values that point at nothing, as SQL literals.
+        sample_values: Vec<String>,
+    },
+
+    /// Rows hold the same values in the columns of a unique index.
+    #[error(
+        "unique index `{index}` of `{table}` cannot hold the rows of `{found_in}`: {duplicates} \
+         value{} of ({}) {} held by more than one row (such as {}); nothing was changed. Make \
+         those rows differ, or drop `unique` from the struct",
+        if *duplicates == 1 { "" } else { "s" },
+        columns.join(", "),
+        if *duplicates == 1 { "is" } else { "are" },
+        sample_values.iter().map(|v| format!("({v})")).collect::<Vec<_>>().join(", ")
+    )]
+    UniqueViolation {
+        /// The table the index is for.
+        table: String,
+        /// The index.
+        index: String,
+        /// Its columns.
+        columns: Vec<String>,
+        /// The table whose rows clash: the table itself or its legacy table.
+        found_in: String,
+        /// How many values are held by more than one row.
+        duplicates: u64,
+        /// Up to five of those values, as SQL literals.
+        sample_values: Vec<String>,
+    },
+
+    /// The tables of a [`Migrator`](crate::Migrator) reference each other in a cycle, so
+    /// none can be migrated first.
+    #[error(
+        "the tables {} reference each other in a cycle, so none of them can be migrated first; \
+         nothing was changed. Make one of those `references` columns an Option and migrate its \
+         table in a later Migrator, or remove one `references`",
+        tables.join(" → ")
+    )]
+    ForeignKeyCycle {
+        /// The tables of the cycle, each referencing the next, the last the first.
+        tables: Vec<String>,
+    },
+
     /// Another connection held the database's write lock for longer than the busy timeout.
     #[error(
         "migrating `{table}`: the database stayed locked by another connection for over {} ms while \

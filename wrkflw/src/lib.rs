@@ -39,6 +39,7 @@ extern crate self as wrkflw;
 pub mod __private;
 mod capture;
 mod conflicts;
+mod constraints;
 mod drift;
 mod error;
 mod ledger;

@@ -7,10 +7,11 @@ use std::time::Duration;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::conflicts::{self, Settled};
+use crate::constraints;
 use crate::error::{classify, Step};
 use crate::ledger;
 use crate::plan::{in_read_transaction, Action, CopyPath, Plan};
-use crate::planner::{Counting, LegacyFate, LegacyPlan, TablePlan};
+use crate::planner::{copied_rows, Counting, LegacyFate, LegacyPlan, TablePlan};
 use crate::schema;
 use crate::spec::TableSpec;
 use crate::sql_text::main;
@@ -140,9 +141,23 @@ impl Migrator {
         self
     }
 
-    /// Migrates every table, in the order added, in one `BEGIN IMMEDIATE` transaction, and
-    /// returns one report per table. On error nothing is changed.
+    /// Migrates every table in one `BEGIN IMMEDIATE` transaction, and returns one report per
+    /// table, in the order added. On error nothing is changed.
+    ///
+    /// Tables run in the order added, except that a table runs after the tables its
+    /// `references` columns name, so that their rows are there when its rows are copied;
+    /// tables that reference each other in a cycle are [`Error::ForeignKeyCycle`].
     pub fn run(&self, conn: &mut Connection, legacy: LegacyTable) -> Result<Vec<MigrationReport>> {
+        let (ordered, added_at) = self.in_reference_order()?;
+        let reports = ordered.run_in_order(conn, legacy)?;
+        Ok(in_added_order(reports, &added_at))
+    }
+
+    fn run_in_order(
+        &self,
+        conn: &mut Connection,
+        legacy: LegacyTable,
+    ) -> Result<Vec<MigrationReport>> {
         let first = self.tables.first().map_or("", |t| t.table);
         let timeout = self.busy_timeout;
         with_busy_timeout(conn, first, timeout, |conn| {
@@ -164,10 +179,16 @@ impl Migrator {
         })
     }
 
-    /// What [`Migrator::run`] would run now, one [`Plan`] per table, without writing
-    /// anything. Each table is planned against the database as it is; a later table's plan
-    /// does not assume an earlier one ran.
+    /// What [`Migrator::run`] would run now, one [`Plan`] per table in the order added,
+    /// without writing anything. Each table is planned against the database as it is; a
+    /// later table's plan does not assume an earlier one ran.
     pub fn plan(&self, conn: &Connection, legacy: LegacyTable) -> Result<Vec<Plan>> {
+        let (ordered, added_at) = self.in_reference_order()?;
+        let plans = ordered.plan_in_order(conn, legacy)?;
+        Ok(in_added_order(plans, &added_at))
+    }
+
+    fn plan_in_order(&self, conn: &Connection, legacy: LegacyTable) -> Result<Vec<Plan>> {
         let first = self.tables.first().map_or("", |t| t.table);
         in_read_transaction(conn, first, |conn| {
             self.tables
@@ -188,6 +209,68 @@ impl Migrator {
                 })
                 .collect()
         })
+    }
+
+    /// This migrator with its tables in the order they run: each after the tables it
+    /// references, otherwise as added. Also returns each table's position as added.
+    fn in_reference_order(&self) -> Result<(Migrator, Vec<usize>)> {
+        let n = self.tables.len();
+        // needs[i]: the tables i references, other than itself.
+        let needs: Vec<Vec<usize>> = self
+            .tables
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                (0..n)
+                    .filter(|&j| {
+                        j != i
+                            && spec.columns.iter().any(|c| {
+                                c.references.is_some_and(|fk| {
+                                    fk.table.eq_ignore_ascii_case(self.tables[j].table)
+                                })
+                            })
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut order: Vec<usize> = Vec::with_capacity(n);
+        let mut placed = vec![false; n];
+        while order.len() < n {
+            let next = (0..n).find(|&i| !placed[i] && needs[i].iter().all(|&j| placed[j]));
+            match next {
+                Some(i) => {
+                    placed[i] = true;
+                    order.push(i);
+                }
+                None => {
+                    return Err(Error::ForeignKeyCycle {
+                        tables: self.cycle(&needs, &placed),
+                    })
+                }
+            }
+        }
+        let mut ordered = self.clone();
+        ordered.tables = order.iter().map(|&i| self.tables[i].clone()).collect();
+        Ok((ordered, order))
+    }
+
+    /// A cycle among the tables not placed yet: follow references until one repeats.
+    fn cycle(&self, needs: &[Vec<usize>], placed: &[bool]) -> Vec<String> {
+        let mut path: Vec<usize> = Vec::new();
+        let mut at = (0..needs.len()).find(|&i| !placed[i]).unwrap_or(0);
+        while !path.contains(&at) {
+            path.push(at);
+            at = needs[at]
+                .iter()
+                .copied()
+                .find(|&j| !placed[j])
+                .unwrap_or(at);
+        }
+        let start = path.iter().position(|&i| i == at).unwrap_or(0);
+        path[start..]
+            .iter()
+            .map(|&i| self.tables[i].table.to_owned())
+            .collect()
     }
 
     /// The other tables of this migrator that read table `i`'s legacy table.
@@ -215,6 +298,15 @@ impl Migrator {
             legacy => legacy.into(),
         }
     }
+}
+
+/// Puts results produced in run order back in the order the tables were added.
+fn in_added_order<R>(results: Vec<R>, added_at: &[usize]) -> Vec<R> {
+    let mut slots: Vec<Option<R>> = (0..results.len()).map(|_| None).collect();
+    for (result, &at) in results.into_iter().zip(added_at) {
+        slots[at] = Some(result);
+    }
+    slots.into_iter().flatten().collect()
 }
 
 /// Counts the rows of `T`'s table and of its legacy table, in one read transaction so both
@@ -340,6 +432,7 @@ impl Migration<'_, '_> {
                     report.rows_copied += copied;
                     report.copy_path = Some(*path);
                     report.rows_differing = self.verify_copy(legacy(), *path, copied)?;
+                    constraints::foreign_key_check(self.tx, self.spec)?;
                 }
                 Action::CopyConflictRows { .. } => {
                     report.rows_copied += self.settle(&step.sql)?;
@@ -410,14 +503,6 @@ impl Migration<'_, '_> {
         }
     }
 
-    /// The legacy rows a copy is to deliver, as a filter on `main.legacy AS l`.
-    fn copied_rows(legacy: &LegacyPlan, path: CopyPath) -> String {
-        match path {
-            CopyPath::Reconcile => legacy.link.not_in_table("l"),
-            CopyPath::Transfer | CopyPath::BulkInsert => "true".to_owned(),
-        }
-    }
-
     /// Runs the copy and returns the number of rows it inserted. A failure is explained by
     /// the rows and column that caused it.
     fn copy(&self, sql: &str, legacy: &LegacyPlan, path: CopyPath) -> Result<u64> {
@@ -427,7 +512,7 @@ impl Migration<'_, '_> {
                 self.tx,
                 self.spec,
                 &legacy.link,
-                &Self::copied_rows(legacy, path),
+                &copied_rows(&legacy.link, path),
                 source,
                 self.fail(Step::Copy),
             )),

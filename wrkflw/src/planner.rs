@@ -8,6 +8,7 @@ use rusqlite::Connection;
 
 use crate::capture::{self, Trigger};
 use crate::conflicts::{self, Logged, Reason, Settled, Settlement, State};
+use crate::constraints;
 use crate::drift::{add_column_sql, drift};
 use crate::error::{sqlite_error, Step};
 use crate::ledger::{
@@ -199,6 +200,12 @@ impl TablePlan {
         };
 
         if let Some(path) = copy_path {
+            // Constraints the copied rows would break are refused before anything is written.
+            let copied = copied_rows(&link, path);
+            constraints::refuse_dangling_references(conn, spec, &link, &copied)?;
+            for (index, sources) in constraints::unique_sources(spec, &link) {
+                constraints::refuse_duplicates(conn, spec, index, link.legacy, &sources, &copied)?;
+            }
             let rows = match counting {
                 Counting::Skip => 0,
                 Counting::Count => count_copy(conn, &link, path).map_err(&inspect)?,
@@ -733,13 +740,34 @@ fn missing_indexes(conn: &Connection, spec: &TableSpec) -> Result<Vec<PlannedSte
                     owner,
                 })
             }
-            None => steps.push(PlannedStep {
-                action: Action::CreateIndex { index },
-                sql: spec.index_statement(sql),
-            }),
+            None => {
+                // A unique index added to a table with rows must hold them all.
+                if declared.unique && table_exists(conn, spec.table)? {
+                    let sources: Vec<String> = declared
+                        .columns
+                        .iter()
+                        .map(|c| format!("l.{}", quoted(c)))
+                        .collect();
+                    constraints::refuse_duplicates(
+                        conn, spec, declared, spec.table, &sources, "true",
+                    )?;
+                }
+                steps.push(PlannedStep {
+                    action: Action::CreateIndex { index },
+                    sql: spec.index_statement(sql),
+                })
+            }
         }
     }
     Ok(steps)
+}
+
+/// The legacy rows a copy delivers, as a filter on `main.legacy AS l`.
+pub(crate) fn copied_rows(link: &Link, path: CopyPath) -> String {
+    match path {
+        CopyPath::Reconcile => link.not_in_table("l"),
+        CopyPath::Transfer | CopyPath::BulkInsert => "true".to_owned(),
+    }
 }
 
 /// The copy statement of each path.

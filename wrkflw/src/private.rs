@@ -13,9 +13,11 @@ use crate::SqlType;
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a #[wrkflw_table] struct",
-    label = "`references` names a struct annotated with #[wrkflw_table]"
+    label = "needs a struct annotated with #[wrkflw_table]"
 )]
 pub trait Referenced {
+    /// The table's name, as `Table::TABLE_NAME`.
+    const TABLE_NAME: &'static str;
     /// The one-column primary key, or `""` for a composite key.
     const KEY_COLUMN: &'static str;
     /// How many columns the key has.

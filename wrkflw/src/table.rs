@@ -24,6 +24,10 @@ use crate::{MigrationReport, Plan, Result};
 /// assert_eq!(AuditEntry::LEGACY_TABLE_NAME, None);
 /// assert_eq!(AuditEntry::COLUMNS[1].name, "message");
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a #[wrkflw_table] struct",
+    label = "needs a struct annotated with #[wrkflw_table]"
+)]
 pub trait Table {
     /// The table's name: prefix + base name, e.g. `"wrkflw_workflow_runs"`.
     const TABLE_NAME: &'static str;
