@@ -182,7 +182,7 @@ fn a_strict_table_refuses_a_value_of_another_type() {
   parent TEXT REFERENCES wrkflw_counter (name) ON DELETE SET NULL
 ) STRICT"
     );
-    assert!(Counter::STRICT && !Run::STRICT);
+    assert_eq!((Counter::STRICT, Run::STRICT), (true, false));
     let db = DbFile::new();
     let mut conn = db.open();
     migrated(&mut conn);

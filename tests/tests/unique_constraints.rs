@@ -64,15 +64,10 @@ fn legacy_rows_that_share_unique_values_are_refused_before_the_copy() {
             sample_values,
         } => {
             assert_eq!(
-                (
-                    table.as_str(),
-                    index.as_str(),
-                    found_in.as_str(),
-                    *duplicates
-                ),
+                (table.as_str(), *index, found_in.as_str(), *duplicates),
                 ("wrkflw_jobs", "uq_wrkflw_jobs_queue_name", "jobs", 2)
             );
-            assert_eq!(columns, &["queue", "name"]);
+            assert_eq!(*columns, ["queue", "name"]);
             // NULLs never clash in a unique index: (sms, NULL) twice is fine.
             assert_eq!(sample_values, &["'mail', 'welcome'", "'sms', 'reset'"]);
         }

@@ -542,3 +542,41 @@ fn wrap_list(names: &[String], indent: &str) -> String {
     lines.push(format!("{indent}{line}"));
     lines.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+    use syn::DeriveInput;
+
+    use super::create_sql;
+    use crate::ast::Table;
+    use crate::errors::Errors;
+
+    #[test]
+    fn a_reference_to_another_struct_leaves_its_name_to_the_compiler() {
+        let input: DeriveInput = syn::parse2(quote!(
+            struct Step {
+                #[wrkflw(primary_key)]
+                id: i64,
+                #[wrkflw(references = runs::Run, on_delete = "restrict")]
+                run_id: String,
+                #[wrkflw(references = Step)]
+                parent: Option<i64>,
+            }
+        ))
+        .unwrap();
+        let mut errors = Errors::default();
+        let table = Table::from_syn(quote!(strict), &input, &mut errors).unwrap();
+        assert!(errors.finish().is_ok());
+        let sql = create_sql(&table);
+        assert_eq!(sql.as_plain(), None);
+        assert_eq!(
+            sql.shown(),
+            "CREATE TABLE IF NOT EXISTS wrkflw_step (
+  id INTEGER NOT NULL PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES <runs :: Run> (<runs :: Run key>) ON DELETE RESTRICT,
+  parent INTEGER REFERENCES wrkflw_step (id)
+) STRICT"
+        );
+    }
+}

@@ -162,7 +162,7 @@ pub(crate) fn foreign_key_check(conn: &Connection, spec: &TableSpec) -> Result<(
 pub(crate) fn refuse_duplicates(
     conn: &Connection,
     spec: &TableSpec,
-    index: &Index,
+    index: &'static Index,
     rows: &str,
     sources: &[String],
     filter: &str,
@@ -192,8 +192,8 @@ pub(crate) fn refuse_duplicates(
     .map_err(&fail)?;
     Err(Error::UniqueViolation {
         table: spec.table.to_owned(),
-        index: index.name.to_owned(),
-        columns: index.columns.iter().map(|c| (*c).to_owned()).collect(),
+        index: index.name,
+        columns: index.columns,
         found_in: rows.to_owned(),
         duplicates: duplicates as u64,
         sample_values,
@@ -202,10 +202,7 @@ pub(crate) fn refuse_duplicates(
 
 /// The unique indexes of the struct, with the expressions on `l` (a legacy row) that fill
 /// their columns, for the indexes whose every column the legacy table fills.
-pub(crate) fn unique_sources<'s>(
-    spec: &'s TableSpec,
-    link: &Link,
-) -> Vec<(&'s Index, Vec<String>)> {
+pub(crate) fn unique_sources(spec: &TableSpec, link: &Link) -> Vec<(&'static Index, Vec<String>)> {
     spec.indexes
         .iter()
         .filter(|index| index.unique)

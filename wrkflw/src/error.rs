@@ -318,9 +318,9 @@ pub enum Error {
         /// The table the index is for.
         table: String,
         /// The index.
-        index: String,
+        index: &'static str,
         /// Its columns.
-        columns: Vec<String>,
+        columns: &'static [&'static str],
         /// The table whose rows clash: the table itself or its legacy table.
         found_in: String,
         /// How many values are held by more than one row.
