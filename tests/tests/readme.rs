@@ -1,7 +1,11 @@
 //! The README shows the seed struct and its generated SQL verbatim; these tests keep it true.
 
-use wrkflw::{LegacyTable, Table};
-use wrkflw_tests::{migrated_keeping_legacy, WorkflowRun};
+use wrkflw::{wrkflw_table, LegacyTable, Migrator, Table};
+use wrkflw_tests::{migrated_keeping_legacy, DbFile, WorkflowRun};
+
+// The README's second table, declared from the same text the README shows.
+include!("../readme_step.rs");
+const STEP: &str = include_str!("../readme_step.rs");
 
 const README: &str = include_str!("../../README.md");
 const SEED: &str = include_str!("../../wrkflw/examples/seed/mod.rs");
@@ -78,5 +82,54 @@ fn readme_shows_the_row_statements_verbatim() {
     assert!(
         README.contains(&block),
         "README.md's typed-rows block differs from the generated statements:\n{block}"
+    );
+}
+
+#[test]
+fn readme_shows_the_step_table_and_its_sql_verbatim() {
+    assert!(
+        README.contains(&format!("```rust\n{STEP}```")),
+        "README.md differs from tests/readme_step.rs"
+    );
+    let block = format!(
+        "```sql\n{};\n{};\n```",
+        WorkflowStep::CREATE_SQL,
+        WorkflowStep::INDEX_SQL.join(";\n")
+    );
+    assert!(
+        README.contains(&block),
+        "README.md's step table block differs from the generated statements:\n{block}"
+    );
+}
+
+#[test]
+fn readme_step_example_runs_as_shown() {
+    let db = DbFile::legacy(3);
+    let mut conn = db.open();
+    Migrator::new()
+        .table::<WorkflowStep>()
+        .table::<WorkflowRun>()
+        .run(&mut conn, LegacyTable::Keep)
+        .unwrap();
+    let run_id = WorkflowRun::all(&conn).unwrap()[0].run_id.clone();
+    let step = WorkflowStep {
+        run_id: run_id.clone(),
+        step_index: 0,
+        name: "fetch".into(),
+        idempotency_key: Some("k-1".into()),
+        updated_at: 1,
+    };
+    step.insert(&conn).unwrap();
+    assert_eq!(
+        WorkflowStep::get(&conn, (run_id.as_str(), 0)).unwrap(),
+        Some(step.clone())
+    );
+    assert_eq!(
+        WorkflowStep::find_by_idempotency_key(&conn, "k-1").unwrap(),
+        Some(step.clone())
+    );
+    assert_eq!(
+        WorkflowStep::find_by_run_id_and_name(&conn, run_id.as_str(), "fetch").unwrap(),
+        Some(step)
     );
 }

@@ -164,6 +164,13 @@ fn impl_table(table: &Table) -> TokenStream {
         })
     });
     let key_len = table.key_columns().count();
+    let key_size = match key_len {
+        2 => quote!(Two),
+        3 => quote!(Three),
+        4 => quote!(Four),
+        5 => quote!(Five),
+        _ => quote!(One),
+    };
     let key_column = match (table.key_columns().next(), key_len) {
         (Some(key), 1) => key.name.clone(),
         _ => String::new(),
@@ -286,6 +293,7 @@ fn impl_table(table: &Table) -> TokenStream {
             const SELECT_ALL_SQL: &'static ::core::primitive::str = #select_all;
             const DELETE_SQL: &'static ::core::primitive::str = #delete;
             const COUNT_SQL: &'static ::core::primitive::str = #count;
+            type KeySize = ::wrkflw::key::#key_size;
 
             fn migration_sql(legacy: ::wrkflw::LegacyTable) -> &'static ::core::primitive::str {
                 match legacy {
@@ -417,6 +425,7 @@ fn fallback_impl(input: &DeriveInput) -> Option<TokenStream> {
             const SELECT_ALL_SQL: &'static ::core::primitive::str = "";
             const DELETE_SQL: &'static ::core::primitive::str = "";
             const COUNT_SQL: &'static ::core::primitive::str = "";
+            type KeySize = ::wrkflw::key::One;
 
             fn migration_sql(_: ::wrkflw::LegacyTable) -> &'static ::core::primitive::str {
                 ""

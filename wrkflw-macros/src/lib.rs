@@ -28,13 +28,20 @@ use proc_macro::TokenStream;
 /// | `rename_from = "workflow_runs"` | the legacy table whose rows `migrate` copies over | none |
 /// | `name = "runs"` | the base name of the table | `rename_from`, else the struct name in snake_case |
 /// | `prefix = "app_"` | put in front of the base name | `"wrkflw_"` |
+/// | `index(a, b)` | an index `idx_{table}_a_b` on those fields, in order (repeatable) | none |
+/// | `unique(a, b)` | a unique index `uq_{table}_a_b` (repeatable) | none |
+/// | `strict` | a `STRICT` table | not strict |
+/// | `drop_columns("old")` | existing columns a table rebuild may drop with their data | none |
 ///
 /// # Field options: `#[wrkflw(...)]`
 ///
 /// | key | meaning |
 /// | --- | --- |
-/// | `primary_key` | the table's key (one per table, required) |
+/// | `primary_key` | the table's key (required); on several fields, a composite key in field order |
 /// | `index` | an index named `idx_{table}_{column}` |
+/// | `unique` | a unique index named `uq_{table}_{column}` |
+/// | `references = Other` | a foreign key to the `#[wrkflw_table]` struct `Other`'s one-column key (`Self` for the same table) |
+/// | `on_delete = "cascade"` | with `references`: `cascade`, `restrict`, `set_null`, `set_default` or `no_action` |
 /// | `default = "unixepoch()"` | a SQL expression, written as `DEFAULT (unixepoch())` |
 /// | `rename_from = "old_column"` | the legacy table's name for this column: the copy reads it into this one |
 /// | `json` | any serde type, stored as JSON text (`None` is SQL NULL, `Some(null)` the text `null`) |
@@ -45,8 +52,10 @@ use proc_macro::TokenStream;
 /// key included.
 ///
 /// The struct also gets typed rows through [`wrkflw::Table`](https://docs.rs/wrkflw/latest/wrkflw/trait.Table.html)
-/// (`insert`, `upsert`, `update`, `get`, `delete`, `all`, `count`, `from_row`) and, for each
-/// `index` field `f`, `find_by_f` with its statement in `FIND_BY_F_SQL`.
+/// (`insert`, `upsert`, `update`, `get`, `delete`, `all`, `count`, `from_row`; a composite
+/// key is a tuple, `Step::get(&conn, ("r1", 3))`) and, for each index on columns `a, b`,
+/// `find_by_a_and_b` with its statement in `FIND_BY_A_AND_B_SQL`: returning `Option<Self>`
+/// for a unique index, `Vec<Self>` for a plain one.
 ///
 /// # Example
 ///

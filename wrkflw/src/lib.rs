@@ -69,4 +69,6 @@ pub use ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
 pub use migrate::{migrate, row_counts, Migrator, DEFAULT_BUSY_TIMEOUT};
 pub use plan::{plan, Action, CopyPath, Plan, PlannedStep};
 pub use report::{CaptureStatus, MigrationReport, RowCounts};
-pub use table::{Column, ForeignKey, Index, Key, KeyPart, LegacyTable, OnDelete, SqlType, Table};
+pub use table::{
+    key, Column, ForeignKey, Index, Key, KeyPart, LegacyTable, OnDelete, SqlType, Table,
+};

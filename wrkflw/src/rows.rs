@@ -56,9 +56,6 @@ pub(crate) fn update<T: Table>(row: &T, conn: &Connection) -> Result<bool> {
 }
 
 pub(crate) fn get<T: Table, K: Key>(conn: &Connection, key: &K) -> Result<Option<T>> {
-    const {
-        assert!(K::LEN == key_len(T::COLUMNS), "the key has a different number of values than the table's primary key: give one value for a one-column key, a tuple in field order for a composite key")
-    };
     let mut stmt = conn
         .prepare_cached(T::SELECT_SQL)
         .map_err(failed::<T>("get"))?;
@@ -74,9 +71,6 @@ pub(crate) fn get<T: Table, K: Key>(conn: &Connection, key: &K) -> Result<Option
 }
 
 pub(crate) fn delete<T: Table, K: Key>(conn: &Connection, key: &K) -> Result<bool> {
-    const {
-        assert!(K::LEN == key_len(T::COLUMNS), "the key has a different number of values than the table's primary key: give one value for a one-column key, a tuple in field order for a composite key")
-    };
     let mut stmt = conn
         .prepare_cached(T::DELETE_SQL)
         .map_err(failed::<T>("delete"))?;
@@ -84,19 +78,6 @@ pub(crate) fn delete<T: Table, K: Key>(conn: &Connection, key: &K) -> Result<boo
         .with_params(&mut |params| stmt.execute(params))
         .map_err(failed::<T>("delete"))?;
     Ok(deleted > 0)
-}
-
-/// How many columns make up the primary key.
-const fn key_len(columns: &[crate::Column]) -> usize {
-    let mut n = 0;
-    let mut i = 0;
-    while i < columns.len() {
-        if columns[i].primary_key {
-            n += 1;
-        }
-        i += 1;
-    }
-    n
 }
 
 pub(crate) fn all<T: Table>(conn: &Connection) -> Result<Vec<T>> {

@@ -145,9 +145,14 @@ pub trait Table {
         crate::rows::update(self, conn)
     }
 
+    /// How many columns the primary key has, as a type ([`key::One`], [`key::Two`], ...):
+    /// `get` and `delete` take a [`Key`] of the same size, so a key with the wrong number of
+    /// values is a type error where it is passed.
+    type KeySize: key::Size;
+
     /// The row with this key, if there is one. A composite key is a tuple in field order:
     /// `Step::get(&conn, ("r1", 3))`.
-    fn get(conn: &Connection, key: impl Key) -> Result<Option<Self>>
+    fn get(conn: &Connection, key: impl Key<Size = Self::KeySize>) -> Result<Option<Self>>
     where
         Self: Sized,
     {
@@ -155,7 +160,7 @@ pub trait Table {
     }
 
     /// Deletes the row with this key (a tuple for a composite key); `true` when there was one.
-    fn delete(conn: &Connection, key: impl Key) -> Result<bool>
+    fn delete(conn: &Connection, key: impl Key<Size = Self::KeySize>) -> Result<bool>
     where
         Self: Sized,
     {
@@ -270,10 +275,10 @@ pub struct Index {
 /// a tuple in field order for a composite one (`("r1", 3)`).
 ///
 /// A key with the wrong number of values for its table is a compile error where `get` or
-/// `delete` is called.
+/// `delete` is called: its [`Key::Size`] is not the table's [`Table::KeySize`].
 pub trait Key {
-    /// How many values the key holds.
-    const LEN: usize;
+    /// How many values the key holds, as a type.
+    type Size: key::Size;
     /// Runs `run` with the key's values as parameters, in order.
     fn with_params<R>(&self, run: &mut dyn FnMut(&[&dyn ToSql]) -> R) -> R;
 }
@@ -304,16 +309,16 @@ key_parts!(
 impl<T: KeyPart + ?Sized> KeyPart for &T {}
 
 impl<A: KeyPart> Key for A {
-    const LEN: usize = 1;
+    type Size = key::One;
     fn with_params<R>(&self, run: &mut dyn FnMut(&[&dyn ToSql]) -> R) -> R {
         run(&[self])
     }
 }
 
 macro_rules! tuple_keys {
-    ($($len:literal: $($part:ident $at:tt),+;)*) => {$(
+    ($($size:ident: $($part:ident $at:tt),+;)*) => {$(
         impl<$($part: KeyPart),+> Key for ($($part,)+) {
-            const LEN: usize = $len;
+            type Size = key::$size;
             fn with_params<R>(&self, run: &mut dyn FnMut(&[&dyn ToSql]) -> R) -> R {
                 run(&[$(&self.$at),+])
             }
@@ -321,10 +326,37 @@ macro_rules! tuple_keys {
     )*};
 }
 tuple_keys! {
-    2: A 0, B 1;
-    3: A 0, B 1, C 2;
-    4: A 0, B 1, C 2, D 3;
-    5: A 0, B 1, C 2, D 3, E 4;
+    Two: A 0, B 1;
+    Three: A 0, B 1, C 2;
+    Four: A 0, B 1, C 2, D 3;
+    Five: A 0, B 1, C 2, D 3, E 4;
+}
+
+/// The sizes of keys, as types, so that a key's size is checked where it is passed.
+pub mod key {
+    /// A key size: [`One`] to [`Five`] values.
+    pub trait Size {
+        /// The number of values.
+        const LEN: usize;
+    }
+
+    macro_rules! sizes {
+        ($($name:ident $len:literal $doc:literal;)*) => {$(
+            #[doc = $doc]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            pub enum $name {}
+            impl Size for $name {
+                const LEN: usize = $len;
+            }
+        )*};
+    }
+    sizes! {
+        One 1 "A one-column key: one value.";
+        Two 2 "A two-column key: a pair.";
+        Three 3 "A three-column key: a triple.";
+        Four 4 "A four-column key: a 4-tuple.";
+        Five 5 "A five-column key: a 5-tuple.";
+    }
 }
 
 /// The SQLite type a column is declared with.
