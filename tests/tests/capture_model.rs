@@ -17,8 +17,11 @@
 
 use std::collections::BTreeMap;
 
+use std::fmt::Debug;
+
+use wrkflw::rusqlite::types::FromSql;
 use wrkflw::rusqlite::{params, Connection, OptionalExtension};
-use wrkflw::{wrkflw_table, Error, LegacyTable, Migrator, OnConflict};
+use wrkflw::{wrkflw_table, Error, LegacyTable, Migrator, OnConflict, Table};
 use wrkflw_tests::DbFile;
 
 #[wrkflw_table(rename_from = "entries")]
@@ -137,7 +140,8 @@ fn read_rows(conn: &Connection, table: &str) -> BTreeMap<i64, Row> {
         .unwrap()
 }
 
-fn read_conflicts(conn: &Connection) -> BTreeMap<i64, Conflict> {
+/// The log's pending and kept entries of `table`, by key as the log stores it.
+fn read_conflicts<K: FromSql + Ord>(conn: &Connection, table: &str) -> BTreeMap<K, Conflict> {
     let exists: bool = conn
         .query_row(
             "SELECT count(*) FROM sqlite_schema WHERE name = 'wrkflw_conflicts'",
@@ -151,10 +155,10 @@ fn read_conflicts(conn: &Connection) -> BTreeMap<i64, Conflict> {
     let mut stmt = conn
         .prepare(
             "SELECT legacy_key, settled FROM wrkflw_conflicts
-             WHERE table_name = 'wrkflw_entries' AND settled IS NOT 'took_legacy'",
+             WHERE table_name = ?1 AND settled IS NOT 'took_legacy'",
         )
         .unwrap();
-    stmt.query_map([], |r| {
+    stmt.query_map([table], |r| {
         let settled: Option<String> = r.get(1)?;
         Ok((
             r.get(0)?,
@@ -168,6 +172,34 @@ fn read_conflicts(conn: &Connection) -> BTreeMap<i64, Conflict> {
     .unwrap()
     .collect::<Result<_, _>>()
     .unwrap()
+}
+
+/// One `migrate` under a policy drawn at random, checked against what the model says it
+/// does. `seed`, `step` and the steps so far (`log`) are for the message.
+fn migrate_as_the_model<T: Table, K: Ord + Clone + Debug>(
+    conn: &mut Connection,
+    model: &mut Model<K>,
+    random: &mut Random,
+    (seed, step, log): (u64, u64, &[String]),
+) -> String {
+    let policy = [
+        OnConflict::Fail,
+        OnConflict::KeepTable,
+        OnConflict::TakeLegacy,
+    ][random.below(3) as usize];
+    let expected = model.migrate(policy);
+    let result = Migrator::new()
+        .table::<T>()
+        .on_conflict(policy)
+        .run(conn, LegacyTable::Keep);
+    match (&result, expected) {
+        (Ok(_), Ok(())) | (Err(Error::Conflicts { .. }), Err(())) => {}
+        (other, expected) => panic!(
+            "seed {seed}, step {step}: migrate({policy:?}) gave {other:?}, the model says {expected:?}\n{}",
+            log.join("\n")
+        ),
+    }
+    format!("migrate {policy:?}")
 }
 
 struct Random(u64);
@@ -366,26 +398,12 @@ fn run(seed: u64, steps: u64) {
                 }
                 format!("old: move {k} onto {k2}, replacing")
             }
-            _ => {
-                let policy = [
-                    OnConflict::Fail,
-                    OnConflict::KeepTable,
-                    OnConflict::TakeLegacy,
-                ][random.below(3) as usize];
-                let expected = model.migrate(policy);
-                let result = Migrator::new()
-                    .table::<Entry>()
-                    .on_conflict(policy)
-                    .run(&mut migrator_conn, LegacyTable::Keep);
-                match (&result, expected) {
-                    (Ok(_), Ok(())) | (Err(Error::Conflicts { .. }), Err(())) => {}
-                    (other, expected) => panic!(
-                        "seed {seed}, step {step}: migrate({policy:?}) gave {other:?}, the model says {expected:?}\n{}",
-                        log.join("\n")
-                    ),
-                }
-                format!("migrate {policy:?}")
-            }
+            _ => migrate_as_the_model::<Entry, _>(
+                &mut migrator_conn,
+                &mut model,
+                &mut random,
+                (seed, step, &log),
+            ),
         };
         log.push(format!("{step}: {what}"));
         let check = |what: &str, found: BTreeMap<i64, Row>, expected: &BTreeMap<i64, Row>| {
@@ -407,7 +425,7 @@ fn run(seed: u64, steps: u64) {
             &model.table,
         );
         assert_eq!(
-            read_conflicts(&migrator_conn),
+            read_conflicts(&migrator_conn, "wrkflw_entries"),
             model.conflicts,
             "seed {seed}, step {step}: the conflict log differs from the model\n{}",
             log.join("\n")
@@ -470,30 +488,6 @@ fn read_pairs(conn: &Connection, table: &str) -> BTreeMap<PairKey, Row> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
-}
-
-/// The log's entries by key as it stores a composite key: `('a', 3)`.
-fn read_pair_conflicts(conn: &Connection) -> BTreeMap<String, Conflict> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT legacy_key, settled FROM wrkflw_conflicts
-             WHERE table_name = 'wrkflw_pairs' AND settled IS NOT 'took_legacy'",
-        )
-        .unwrap();
-    stmt.query_map([], |r| {
-        let settled: Option<String> = r.get(1)?;
-        Ok((
-            r.get(0)?,
-            if settled.is_some() {
-                Conflict::KeptTable
-            } else {
-                Conflict::Pending
-            },
-        ))
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
 }
 
 fn run_pairs(seed: u64, steps: u64) {
@@ -670,26 +664,12 @@ fn run_pairs(seed: u64, steps: u64) {
                 model.table.remove(&k);
                 format!("app: delete {k:?}")
             }
-            _ => {
-                let policy = [
-                    OnConflict::Fail,
-                    OnConflict::KeepTable,
-                    OnConflict::TakeLegacy,
-                ][random.below(3) as usize];
-                let expected = model.migrate(policy);
-                let result = Migrator::new()
-                    .table::<Pair>()
-                    .on_conflict(policy)
-                    .run(&mut migrator_conn, LegacyTable::Keep);
-                match (&result, expected) {
-                    (Ok(_), Ok(())) | (Err(Error::Conflicts { .. }), Err(())) => {}
-                    (other, expected) => panic!(
-                        "seed {seed}, step {step}: migrate({policy:?}) gave {other:?}, the model says {expected:?}\n{}",
-                        log.join("\n")
-                    ),
-                }
-                format!("migrate {policy:?}")
-            }
+            _ => migrate_as_the_model::<Pair, _>(
+                &mut migrator_conn,
+                &mut model,
+                &mut random,
+                (seed, step, &log),
+            ),
         };
         log.push(format!("{step}: {what}"));
         for (what, found, expected) in [
@@ -717,7 +697,7 @@ fn run_pairs(seed: u64, steps: u64) {
             .map(|((g, n), c)| (format!("('{g}', {n})"), *c))
             .collect();
         assert_eq!(
-            read_pair_conflicts(&migrator_conn),
+            read_conflicts::<String>(&migrator_conn, "wrkflw_pairs"),
             expected,
             "seed {seed}, step {step}: the conflict log differs from the model\n{}",
             log.join("\n")

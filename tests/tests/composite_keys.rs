@@ -6,7 +6,7 @@
 
 use wrkflw::rusqlite::Connection;
 use wrkflw::{wrkflw_table, CaptureStatus, CopyPath, Error, KeyProblem, LegacyTable, Table};
-use wrkflw_tests::{count, exists, rows, DbFile};
+use wrkflw_tests::{assert_rejected, count, exists, rows, DbFile};
 
 #[wrkflw_table(rename_from = "workflow_steps")]
 #[derive(Debug, Clone, PartialEq)]
@@ -221,20 +221,7 @@ fn a_null_in_a_key_column_is_refused_and_named() {
     let mut conn = db.open();
     for legacy in [LegacyTable::Keep, LegacyTable::Drop] {
         let error = Step::migrate(&mut conn, legacy).unwrap_err();
-        match &error {
-            Error::RejectedRows { nulls, .. } => {
-                assert_eq!(nulls.len(), 1, "{nulls:?}");
-                assert_eq!(
-                    (
-                        nulls[0].column.as_str(),
-                        nulls[0].rows,
-                        nulls[0].sample_keys.as_slice()
-                    ),
-                    ("step_id", 1, ["('r1', NULL)".to_owned()].as_slice())
-                );
-            }
-            other => panic!("expected RejectedRows, got {other:?}"),
-        }
+        assert_rejected(&error, "step_id", 1, &["('r1', NULL)"]);
     }
     drop(conn);
     assert_eq!(db.bytes(), bytes);
