@@ -271,3 +271,26 @@ pub fn mirror_differences(conn: &Connection) -> (i64, i64) {
     )
     .unwrap()
 }
+
+/// Asserts that `error` is `Error::RejectedRows` for one column only, with that many rows and
+/// those sample keys.
+pub fn assert_rejected(error: &wrkflw::Error, column: &str, rows: u64, sample_keys: &[&str]) {
+    match error {
+        wrkflw::Error::RejectedRows { nulls, .. } => {
+            assert_eq!(nulls.len(), 1, "{nulls:?}");
+            assert_eq!(
+                (
+                    nulls[0].column.as_str(),
+                    nulls[0].rows,
+                    &nulls[0].sample_keys
+                ),
+                (
+                    column,
+                    rows,
+                    &sample_keys.iter().map(|k| k.to_string()).collect()
+                )
+            );
+        }
+        other => panic!("expected RejectedRows, got {other:?}"),
+    }
+}

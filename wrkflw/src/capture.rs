@@ -75,14 +75,12 @@ impl Link {
         let [before_insert, before_update, insert, update, delete] = trigger_names(self.table);
         let legacy = quoted(self.legacy);
         let table = quoted(self.table);
-        let key = quoted(&self.key_source);
-        let new_key = quoted(self.key.name);
         let t = literal(self.table);
         // Updates of legacy-only columns need not fire; a generated column read may change
         // with any column, so then every update does. A rowid key also changes through
         // `SET rowid = ...`, which SQLite matches by that name.
         let mut watched: Vec<String> = self.pairs.iter().map(|(_, s)| quoted(s)).collect();
-        let mut key_names = vec![key.clone()];
+        let mut key_names: Vec<String> = self.keys.iter().map(|(_, s)| quoted(s)).collect();
         if self.legacy_key_is_rowid {
             watched.extend(self.rowid_names.iter().map(|n| n.to_string()));
             key_names.extend(self.rowid_names.iter().map(|n| n.to_string()));
@@ -92,7 +90,7 @@ impl Link {
         } else {
             format!(" OF\n{}\n", wrapped_list(&watched))
         };
-        let moved = format!("OLD.{key} IS NOT NEW.{key}");
+        let moved = self.key_moved();
         let fresh_key = |row: &str| {
             [
                 format!("NOT {}", self.replaced(row)),
@@ -103,29 +101,39 @@ impl Link {
         let log_conflict = |conditions: &[String]| {
             format!(
                 "  INSERT INTO {CONFLICTS_TABLE} (table_name, legacy_key, reason, detected_at)\n  \
-                 SELECT {t}, NEW.{key}, 'key_taken', {NOW}\n{};\n",
+                 SELECT {t}, {}, 'key_taken', {NOW}\n{};\n",
+                self.logged_key("NEW"),
                 where_all(conditions)
             )
         };
         let mark = |conditions: &[String]| {
             format!(
                 "  INSERT INTO {REPLACED_KEYS_TABLE} (table_name, legacy_key)\n  \
-                 SELECT {t}, NEW.{key}\n{};\n",
+                 SELECT {t}, {}\n{};\n",
+                self.logged_key("NEW"),
                 where_all(conditions)
             )
         };
         let forget = |what: &str, conditions: &[String]| {
             format!("  DELETE FROM {what}\n{};\n", where_all(conditions))
         };
-        let log_key = |row: &str| format!("legacy_key = +{row}.{key}");
+        let log_key = |row: &str| format!("legacy_key = {}", self.log_operand(row));
+        // What was logged under a key the row left; not under a key with a NULL in it,
+        // which other legacy rows may hold too.
+        let left_key = |row: &str| {
+            let mut conditions = vec![format!("table_name = {t}"), log_key(row)];
+            conditions.extend(self.key_without_null(row));
+            conditions
+        };
         vec![
             Trigger {
                 sql: format!(
                     "CREATE TRIGGER {name}\nBEFORE INSERT ON {legacy}\n\
-                     WHEN EXISTS (SELECT 1 FROM {legacy} WHERE {key} = NEW.{key})\nBEGIN\n\
+                     WHEN EXISTS (SELECT 1 FROM {legacy} WHERE {})\nBEGIN\n\
                      \x20 -- An insert of a key the legacy table holds replaces its row (INSERT OR\n\
                      \x20 -- REPLACE): mark it, so that the insert trigger carries it over as an update.\n\
                      {}END",
+                    self.legacy_key_is("NEW"),
                     mark(&[format!("NOT {}", self.replaced("NEW"))]),
                     name = quoted(&before_insert),
                 ),
@@ -134,12 +142,13 @@ impl Link {
             Trigger {
                 sql: format!(
                     "CREATE TRIGGER {name}\nBEFORE UPDATE OF {} ON {legacy}\n\
-                     WHEN OLD.{key} IS NOT NEW.{key}\n\
-                     \x20 AND EXISTS (SELECT 1 FROM {legacy} WHERE {key} = NEW.{key})\nBEGIN\n\
+                     WHEN {moved}\n\
+                     \x20 AND EXISTS (SELECT 1 FROM {legacy} WHERE {})\nBEGIN\n\
                      \x20 -- A key moved onto one the legacy table holds replaces that row (UPDATE OR\n\
                      \x20 -- REPLACE): mark it, so that the update trigger carries it over as an update.\n\
                      {}END",
                     key_names.join(", "),
+                    self.legacy_key_is("NEW"),
                     mark(&[format!("NOT {}", self.replaced("NEW"))]),
                     name = quoted(&before_update),
                 ),
@@ -178,15 +187,12 @@ impl Link {
                     forget(
                         &table,
                         &[
-                            format!("{new_key} = OLD.{key}"),
+                            self.table_key_is("OLD"),
                             moved.clone(),
                             format!("NOT {}", self.taken("OLD")),
                         ]
                     ),
-                    forget(
-                        CONFLICTS_TABLE,
-                        &[format!("table_name = {t}"), log_key("OLD"), moved.clone()]
-                    ),
+                    forget(CONFLICTS_TABLE, &[left_key("OLD"), vec![moved.clone()]].concat()),
                     forget(
                         CONFLICTS_TABLE,
                         &[
@@ -201,7 +207,11 @@ impl Link {
                         REPLACED_KEYS_TABLE,
                         &[
                             format!("table_name = {t}"),
-                            format!("legacy_key IN (+OLD.{key}, +NEW.{key})"),
+                            format!(
+                                "legacy_key IN ({}, {})",
+                                self.log_operand("OLD"),
+                                self.log_operand("NEW")
+                            ),
                         ]
                     ),
                     self.apply(),
@@ -217,11 +227,11 @@ impl Link {
                     forget(
                         &table,
                         &[
-                            format!("{new_key} = OLD.{key}"),
+                            self.table_key_is("OLD"),
                             format!("NOT {}", self.taken("OLD")),
                         ]
                     ),
-                    forget(CONFLICTS_TABLE, &[format!("table_name = {t}"), log_key("OLD")]),
+                    forget(CONFLICTS_TABLE, &left_key("OLD")),
                     forget(
                         REPLACED_KEYS_TABLE,
                         &[format!("table_name = {t}"), log_key("OLD")]
@@ -240,8 +250,6 @@ impl Link {
     /// over as it happened).
     fn apply(&self) -> String {
         let table = quoted(self.table);
-        let key = quoted(&self.key_source);
-        let new_key = quoted(self.key.name);
         let t = literal(self.table);
         let complete = self.complete("NEW");
         let not_taken = format!("NOT {}", self.taken("NEW"));
@@ -260,7 +268,7 @@ impl Link {
             format!(
                 "  UPDATE {table} SET\n{}\n{};\n",
                 indented(&wrapped_list(&sets)),
-                where_all(&[&[format!("{new_key} = NEW.{key}")][..], &writes].concat())
+                where_all(&[&[self.table_key_is("NEW")][..], &writes].concat())
             )
         };
         let inserted = [&writes[..], &[not_holds]].concat();
@@ -268,7 +276,7 @@ impl Link {
             "  -- Write it into the new table; a row the new table cannot hold is logged.\n\
              \x20 DELETE FROM {CONFLICTS_TABLE}\n{};\n\
              \x20 INSERT INTO {CONFLICTS_TABLE} (table_name, legacy_key, reason, detected_at)\n\
-             \x20 SELECT {t}, NEW.{key}, 'rejected', {NOW}\n{};\n\
+             \x20 SELECT {t}, {}, 'rejected', {NOW}\n{};\n\
              {update}\
              \x20 INSERT INTO {table} (\n{}\n  )\n  SELECT\n{}\n{};\n\
              \x20 -- A constraint added to the new table by hand would, under the writer's\n\
@@ -276,9 +284,10 @@ impl Link {
              \x20 SELECT RAISE(ABORT,\n    {message})\n{};\n",
             where_all(&[
                 format!("table_name = {t}"),
-                format!("legacy_key = +NEW.{key}"),
+                format!("legacy_key = {}", self.log_operand("NEW")),
                 not_taken.clone(),
             ]),
+            self.logged_key("NEW"),
             where_all(&[format!("NOT ({complete})"), not_taken, current]),
             indented(&wrapped_list(&self.columns())),
             indented(&wrapped_list(&self.sources("NEW."))),
@@ -296,32 +305,31 @@ impl Link {
     fn taken(&self, row: &str) -> String {
         format!(
             "EXISTS (SELECT 1 FROM {CONFLICTS_TABLE} WHERE table_name = {}\n\
-             AND legacy_key = +{row}.{} AND reason = 'key_taken' AND settled IS NOT 'took_legacy')",
+             AND legacy_key = {} AND reason = 'key_taken' AND settled IS NOT 'took_legacy')",
             literal(self.table),
-            quoted(&self.key_source)
+            self.log_operand(row)
         )
     }
 
     /// The new table holds the key.
     fn holds(&self, row: &str) -> String {
         format!(
-            "EXISTS (SELECT 1 FROM {} WHERE {} = {row}.{})",
+            "EXISTS (SELECT 1 FROM {} WHERE {})",
             quoted(self.table),
-            quoted(self.key.name),
-            quoted(&self.key_source)
+            self.table_key_is(row)
         )
     }
 
     /// The new table's row under the key holds the legacy row's values as they are now: the
     /// same row, whoever wrote it there.
     fn same_row(&self, row: &str) -> String {
+        let n_key = self.same_key("n", row);
+        let l_key = self.each_key(|_, s| format!("l.{0} = {row}.{0}", quoted(s)));
         format!(
-            "EXISTS (SELECT 1 FROM {} AS n, {} AS l\nWHERE n.{} = {row}.{key} AND l.{key} = {row}.{key}\nAND {})",
+            "EXISTS (SELECT 1 FROM {} AS n, {} AS l\nWHERE {n_key} AND {l_key}\nAND {})",
             quoted(self.table),
             quoted(self.legacy),
-            quoted(self.key.name),
             self.equal("n", "l"),
-            key = quoted(&self.key_source),
         )
     }
 
@@ -333,21 +341,28 @@ impl Link {
             .iter()
             .map(|(_, s)| format!("{0} IS {row}.{0} COLLATE BINARY", quoted(s)))
             .collect();
-        format!(
-            "EXISTS (SELECT 1 FROM {} WHERE {key} = {row}.{key}\nAND {})",
+        let exists = format!(
+            "EXISTS (SELECT 1 FROM {} WHERE {}\nAND {})",
             quoted(self.legacy),
+            self.legacy_key_is(row),
             same.join(" AND "),
-            key = quoted(&self.key_source),
-        )
+        );
+        // `=` finds no row under a composite key with a NULL in it. Such a row is only ever
+        // logged as rejected, and an entry a stale write leaves is forgotten by `migrate`
+        // once no legacy row holds that key.
+        match self.key_without_null(row) {
+            Some(without_null) => format!("(NOT ({without_null})\nOR {exists})"),
+            None => exists,
+        }
     }
 
     /// The insert replaces the legacy row of its key (marked by a before trigger).
     fn replaced(&self, row: &str) -> String {
         format!(
             "EXISTS (SELECT 1 FROM {REPLACED_KEYS_TABLE} WHERE table_name = {}\n\
-             AND legacy_key = +{row}.{})",
+             AND legacy_key = {})",
             literal(self.table),
-            quoted(&self.key_source)
+            self.log_operand(row)
         )
     }
 }

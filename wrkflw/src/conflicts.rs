@@ -7,7 +7,7 @@ use rusqlite::Connection;
 
 use crate::ledger::CONFLICTS_TABLE;
 use crate::link::Link;
-use crate::sql_text::{literal, main, quoted};
+use crate::sql_text::{literal, main};
 
 /// What to do with a legacy row whose key the table holds for another row: two different
 /// rows under one key, most often from ids handed out on both sides (an `AUTOINCREMENT`
@@ -37,9 +37,9 @@ pub enum OnConflict {
 /// A logged key, as the tables stand now.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Logged {
-    /// The legacy key as an SQL literal.
+    /// The legacy key as an SQL literal: `'r1'`, or `('r1', 3)` for a composite key.
     pub(crate) key: String,
-    /// The legacy key as stored.
+    /// The legacy key as the log stores it (see [`Link::logged_key`]).
     pub(crate) value: Value,
     pub(crate) reason: Reason,
     pub(crate) settled: Settled,
@@ -65,7 +65,8 @@ pub(crate) enum Settled {
 pub(crate) enum State {
     /// The legacy row is gone.
     Gone,
-    /// The legacy row's key is NULL: it cannot be found, nor written to the table.
+    /// The legacy row's key is NULL (or has a NULL in it): it cannot be written to the
+    /// table.
     NullKey,
     /// The table does not hold the key (any more).
     Free,
@@ -84,26 +85,42 @@ pub(crate) fn read(
 ) -> rusqlite::Result<Vec<Logged>> {
     let legacy = main(link.legacy);
     let table = main(link.table);
-    let key = quoted(&link.key_source);
+    let logged = |l: &str| link.logged_as(l, "=", "c.legacy_key");
     let row_of = |extra: &str| {
         format!(
-            "SELECT 1 FROM {legacy} AS l, {table} AS n WHERE l.{key} = c.legacy_key AND {}{extra}",
+            "SELECT 1 FROM {legacy} AS l, {table} AS n WHERE {} AND {}{extra}",
+            logged("l"),
             link.same_key("n", "l")
         )
     };
+    // A one-column NULL key is logged as NULL, which `=` never finds; a composite key
+    // with a NULL in it is logged as text, and found.
+    let null_key = match link.key_without_null("l") {
+        None => format!(
+            "WHEN c.legacy_key IS NULL THEN
+      CASE WHEN EXISTS (SELECT 1 FROM {legacy} AS l WHERE {} IS NULL) THEN 'null_key' ELSE 'gone' END",
+            link.logged_key("l")
+        ),
+        Some(without_null) => format!(
+            "WHEN EXISTS (SELECT 1 FROM {legacy} AS l WHERE {} AND NOT ({without_null})) THEN 'null_key'",
+            logged("l")
+        ),
+    };
     let sql = format!(
-        "SELECT quote(c.legacy_key), c.reason, c.settled,
+        "SELECT {}, c.reason, c.settled,
   CASE
-    WHEN c.legacy_key IS NULL THEN
-      CASE WHEN EXISTS (SELECT 1 FROM {legacy} AS l WHERE l.{key} IS NULL) THEN 'null_key' ELSE 'gone' END
-    WHEN NOT EXISTS (SELECT 1 FROM {legacy} AS l WHERE l.{key} = c.legacy_key) THEN 'gone'
+    {null_key}
+    WHEN NOT EXISTS (SELECT 1 FROM {legacy} AS l WHERE {}) THEN 'gone'
     WHEN NOT EXISTS ({free}) THEN 'free'
     WHEN EXISTS ({same}) THEN 'same'
     ELSE 'differs'
   END,
-  EXISTS (SELECT 1 FROM {legacy} AS l WHERE l.{key} IS c.legacy_key AND {complete}),
+  EXISTS (SELECT 1 FROM {legacy} AS l WHERE {} AND {complete}),
   c.legacy_key
 FROM main.{CONFLICTS_TABLE} AS c WHERE c.table_name = ?1",
+        link.shown_logged("c.legacy_key"),
+        logged("l"),
+        link.logged_as("l", "IS", "c.legacy_key"),
         free = row_of(""),
         same = row_of(&format!(" AND {}", link.equal_among("n", "l", present))),
         complete = link.complete("l"),
@@ -182,7 +199,6 @@ impl Settlement {
         let log = format!("main.{CONFLICTS_TABLE}");
         let legacy = main(link.legacy);
         let table = main(link.table);
-        let key = quoted(&link.key_source);
         let mark = |how: &str| {
             format!(
                 "UPDATE {log} SET settled = '{how}', settled_at = unixepoch()\nWHERE table_name = {t} AND reason = 'key_taken' AND settled IS NULL"
@@ -191,29 +207,29 @@ impl Settlement {
         let logged = |filter: &str| {
             format!("SELECT legacy_key FROM {log} WHERE table_name = {t} AND {filter}")
         };
+        let entry = format!("{CONFLICTS_TABLE}.legacy_key");
         Settlement {
             forget_gone: format!(
-                "DELETE FROM {log}\nWHERE table_name = {t}\n  AND NOT EXISTS (SELECT 1 FROM {legacy} AS l WHERE l.{key} IS {CONFLICTS_TABLE}.legacy_key)"
+                "DELETE FROM {log}\nWHERE table_name = {t}\n  AND NOT EXISTS (SELECT 1 FROM {legacy} AS l WHERE {})",
+                link.logged_as("l", "IS", &entry)
             ),
             copy_free: link.insert_select(Some(&format!(
-                "l.{key} IN ({})\n  AND {}",
+                "{} IN ({})\n  AND {}",
+                link.logged_key("l"),
                 logged("settled IS NOT 'took_legacy'"),
                 link.not_in_table("l")
             ))),
-            apply_rejected: link.update_from_legacy(&format!(
-                "n.{} IN ({})",
-                quoted(link.key.name),
-                logged("reason = 'rejected'")
-            )),
+            apply_rejected: link
+                .update_from_legacy(&link.table_row_logged("n", &logged("reason = 'rejected'"))),
             forget_same: format!(
-                "DELETE FROM {log}\nWHERE table_name = {t} AND settled IS NOT 'took_legacy'\n  AND EXISTS (SELECT 1 FROM {legacy} AS l, {table} AS n\n    WHERE l.{key} = {CONFLICTS_TABLE}.legacy_key AND {} AND {})",
+                "DELETE FROM {log}\nWHERE table_name = {t} AND settled IS NOT 'took_legacy'\n  AND EXISTS (SELECT 1 FROM {legacy} AS l, {table} AS n\n    WHERE {} AND {} AND {})",
+                link.logged_as("l", "=", &entry),
                 link.same_key("n", "l"),
                 link.equal_among("n", "l", present),
             ),
-            take_legacy: link.update_from_legacy(&format!(
-                "n.{} IN ({})",
-                quoted(link.key.name),
-                logged("reason = 'key_taken' AND settled IS NULL")
+            take_legacy: link.update_from_legacy(&link.table_row_logged(
+                "n",
+                &logged("reason = 'key_taken' AND settled IS NULL"),
             )),
             mark_kept: mark("kept_table"),
             mark_took: mark("took_legacy"),

@@ -106,7 +106,8 @@ pub enum Error {
         legacy_table: String,
         /// How many legacy rows are missing.
         missing: u64,
-        /// Up to five of their keys, as SQL literals (`'run-1'`, `42`, `NULL`).
+        /// Up to five of their keys, as SQL literals (`'run-1'`, `42`, `NULL`; a composite
+        /// key as `('r1', 3)`).
         sample_keys: Vec<String>,
     },
 
@@ -127,7 +128,7 @@ pub enum Error {
         legacy_table: String,
         /// How many keys are in conflict.
         count: u64,
-        /// Up to five of them, as SQL literals.
+        /// Up to five of them, as SQL literals (a composite key as `('r1', 3)`).
         sample_keys: Vec<String>,
     },
 
@@ -144,7 +145,8 @@ pub enum Error {
         table: String,
         /// The legacy table.
         legacy_table: String,
-        /// The legacy key column.
+        /// The legacy key column at fault; for a composite key that is not unique there, its
+        /// columns joined by `, `.
         column: String,
         /// What is wrong with it.
         problem: KeyProblem,
@@ -162,9 +164,10 @@ pub enum Error {
         table: String,
         /// The legacy table.
         legacy_table: String,
-        /// The key column.
+        /// The key column (a composite key's columns joined by `, `).
         column: String,
-        /// Up to five groups of legacy keys that collide, each as SQL literals joined by `, `.
+        /// Up to five groups of legacy keys that collide, each as SQL literals joined by `, `
+        /// (a composite key as `('r1', 3)`).
         sample_keys: Vec<String>,
     },
 
@@ -413,7 +416,8 @@ pub enum Error {
 pub enum KeyProblem {
     /// It is a generated column.
     Generated,
-    /// No `PRIMARY KEY` or `UNIQUE` index of its own makes it unique.
+    /// No `PRIMARY KEY` or `UNIQUE` index of its own makes it unique (for a composite key,
+    /// none on exactly its columns).
     NotUnique {
         /// It was unique when the capture was installed: the index was dropped since, and
         /// rows with equal keys may have been taken for one.
@@ -488,7 +492,8 @@ pub struct NullCount {
     pub column: String,
     /// How many legacy rows hold NULL in it.
     pub rows: u64,
-    /// Up to five of their keys, as SQL literals (`NULL` where the key itself is missing).
+    /// Up to five of their keys, as SQL literals (`NULL` where the key itself is missing; a
+    /// composite key as `('r1', NULL)`).
     pub sample_keys: Vec<String>,
 }
 

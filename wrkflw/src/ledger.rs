@@ -20,6 +20,9 @@ pub const LEDGER_TABLE: &str = "wrkflw_migrations";
 /// The table where the change capture logs conflicts, one row per legacy key: `table_name`,
 /// `legacy_key`, `reason` (`key_taken` or `rejected`), `detected_at`, `settled` (`NULL`
 /// while pending, then `kept_table` or `took_legacy`) and `settled_at`.
+///
+/// `legacy_key` holds a one-column key as it is, and a composite key as the text
+/// `('r1', 3)`: each value as SQLite's `quote()` writes it, in field order.
 pub const CONFLICTS_TABLE: &str = "wrkflw_conflicts";
 
 /// The table where the change capture marks keys being replaced by `INSERT OR REPLACE`.
@@ -37,7 +40,8 @@ pub(crate) const CREATE_LEDGER_SQL: &str = "CREATE TABLE main.wrkflw_migrations 
 )";
 
 /// Creates the conflict log. `legacy_key` has no declared type, so that a key keeps its own
-/// type (text or integer) as SQLite does for a column without affinity.
+/// type (text or integer) as SQLite does for a column without affinity; a composite key is
+/// one text value (see [`CONFLICTS_TABLE`]).
 pub(crate) const CREATE_CONFLICTS_SQL: &str = "CREATE TABLE main.wrkflw_conflicts (
   table_name TEXT NOT NULL,
   legacy_key,

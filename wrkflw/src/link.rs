@@ -13,10 +13,9 @@ use crate::Column;
 pub(crate) struct Link {
     pub(crate) table: &'static str,
     pub(crate) legacy: &'static str,
-    /// The key's column in the table.
-    pub(crate) key: &'static Column,
-    /// The legacy column the key is read from.
-    pub(crate) key_source: String,
+    /// The key's columns in field order, each with the legacy column it is read from: one,
+    /// or several for a composite key.
+    pub(crate) keys: Vec<(&'static Column, String)>,
     /// (column, legacy column) for every column the legacy table fills, in field order.
     pub(crate) pairs: Vec<(&'static Column, String)>,
     /// Columns the legacy table lacks, left to their default or NULL.
@@ -25,7 +24,7 @@ pub(crate) struct Link {
     pub(crate) legacy_only: Vec<String>,
     /// Some legacy column read is generated: an update of any column may change it.
     pub(crate) reads_generated: bool,
-    /// The legacy key is an `INTEGER PRIMARY KEY`, SQLite's rowid: `UPDATE ... SET rowid`
+    /// A legacy key column is an `INTEGER PRIMARY KEY`, SQLite's rowid: `UPDATE ... SET rowid`
     /// changes it without naming it.
     pub(crate) legacy_key_is_rowid: bool,
     /// The rowid's other names the legacy table's own columns do not take.
@@ -47,7 +46,9 @@ impl Link {
             legacy_table: legacy.to_owned(),
             column: column.to_owned(),
         };
-        let key = spec.primary_key().ok_or_else(|| missing("(primary key)"))?;
+        if spec.primary_key().is_none() {
+            return Err(missing("(primary key)"));
+        }
         let find = |name: &str| {
             legacy_columns
                 .iter()
@@ -73,15 +74,16 @@ impl Link {
             .filter(|c| !pairs.iter().any(|(_, s)| s.eq_ignore_ascii_case(&c.name)))
             .map(|c| c.name.clone())
             .collect();
-        let key_source = pairs
+        // Every key column is among the pairs: a missing one is an error above.
+        let keys: Vec<(&'static Column, String)> = pairs
             .iter()
-            .find(|(c, _)| c.primary_key)
-            .map(|(_, s)| s.clone())
-            .unwrap_or_else(|| key.name.to_owned());
+            .filter(|(c, _)| c.primary_key)
+            .cloned()
+            .collect();
         let legacy_key_is_rowid = legacy_columns.iter().filter(|c| c.primary_key).count() == 1
             && legacy_columns.iter().any(|c| {
                 c.primary_key
-                    && c.name.eq_ignore_ascii_case(&key_source)
+                    && keys.iter().any(|(_, s)| c.name.eq_ignore_ascii_case(s))
                     && c.declared_type.eq_ignore_ascii_case("INTEGER")
             });
         let rowid_names = ["rowid", "oid", "_rowid_"]
@@ -95,8 +97,7 @@ impl Link {
         Ok(Link {
             table: spec.table,
             legacy,
-            key,
-            key_source,
+            keys,
             pairs,
             defaulted,
             legacy_only,
@@ -124,7 +125,7 @@ impl Link {
         if self.key_is_rowid {
             checks.push(format!(
                 "typeof({alias}.{}) = 'integer'",
-                quoted(&self.key_source)
+                quoted(self.key_source())
             ));
         }
         checks.join(" AND ")
@@ -153,14 +154,136 @@ impl Link {
         }
     }
 
+    /// The legacy column of the key's first column: its only one, unless the key is
+    /// composite. For what only a one-column key has (an `INTEGER PRIMARY KEY`).
+    pub(crate) fn key_source(&self) -> &str {
+        &self.keys[0].1
+    }
+
+    /// The legacy key columns as errors name them: `id`, or `run_id, step_id`.
+    pub(crate) fn key_names(&self) -> String {
+        let names: Vec<&str> = self.keys.iter().map(|(_, s)| s.as_str()).collect();
+        names.join(", ")
+    }
+
+    fn composite(&self) -> bool {
+        self.keys.len() > 1
+    }
+
+    /// `term` for each key column (the column and the legacy column it is read from),
+    /// joined by ` AND `.
+    pub(crate) fn each_key(&self, term: impl Fn(&'static Column, &str) -> String) -> String {
+        let terms: Vec<String> = self.keys.iter().map(|(c, s)| term(c, s)).collect();
+        terms.join(" AND ")
+    }
+
     /// `n.key = l.key_source`: a table row and a legacy row under one key, compared as the
-    /// table compares its key.
+    /// table compares its key (`n.a = l.a AND n.b = l.b` for a composite key).
     pub(crate) fn same_key(&self, n: &str, l: &str) -> String {
-        format!(
-            "{n}.{} = {l}.{}",
-            quoted(self.key.name),
-            quoted(&self.key_source)
-        )
+        self.each_key(|c, s| format!("{n}.{} = {l}.{}", quoted(c.name), quoted(s)))
+    }
+
+    /// `key = {row}.key_source`: the table's row under the key of the legacy row `row`,
+    /// in a statement on the table alone (a trigger's).
+    pub(crate) fn table_key_is(&self, row: &str) -> String {
+        self.each_key(|c, s| format!("{} = {row}.{}", quoted(c.name), quoted(s)))
+    }
+
+    /// `key_source = {row}.key_source`: the legacy row under the key of the legacy row
+    /// `row`, in a statement on the legacy table alone.
+    pub(crate) fn legacy_key_is(&self, row: &str) -> String {
+        self.each_key(|_, s| format!("{0} = {row}.{0}", quoted(s)))
+    }
+
+    /// The legacy key of `row` as SQL text for samples and messages: `quote(l.id)`, or
+    /// `('r1', 3)` for a composite key.
+    pub(crate) fn shown_key(&self, row: &str) -> String {
+        if self.composite() {
+            self.logged_key(row)
+        } else {
+            format!("quote({row}.{})", quoted(self.key_source()))
+        }
+    }
+
+    /// The legacy key of `row` as `wrkflw_conflicts` and `wrkflw_replaced_keys` store it
+    /// in `legacy_key`: a one-column key as it is (its own type), a composite key as the
+    /// text `('r1', 3)`, each value as `quote()` writes it, in field order. Equal keys give
+    /// equal text, and the text is what messages show. A key with a NULL in it has text too,
+    /// unlike a one-column NULL key.
+    pub(crate) fn logged_key(&self, row: &str) -> String {
+        if !self.composite() {
+            return format!("{row}.{}", quoted(self.key_source()));
+        }
+        let parts: Vec<String> = self
+            .keys
+            .iter()
+            .map(|(_, s)| format!("quote({row}.{})", quoted(s)))
+            .collect();
+        format!("'(' || {} || ')'", parts.join(" || ', ' || "))
+    }
+
+    /// [`Link::logged_key`] as the right side of `legacy_key = ...` in a trigger: a
+    /// one-column key with a `+`, so that the legacy column's affinity does not convert
+    /// `legacy_key` (which has none) before comparing.
+    pub(crate) fn log_operand(&self, row: &str) -> String {
+        if self.composite() {
+            self.logged_key(row)
+        } else {
+            format!("+{}", self.logged_key(row))
+        }
+    }
+
+    /// A `legacy_key` read from a log, `logged`, as SQL text for messages: `quote(...)` of
+    /// a one-column key; a composite key's text is that already.
+    pub(crate) fn shown_logged(&self, logged: &str) -> String {
+        if self.composite() {
+            logged.to_owned()
+        } else {
+            format!("quote({logged})")
+        }
+    }
+
+    /// `l.key {op} {logged}`: the legacy row `l` is the one logged as `logged`. `op` is `=`,
+    /// or `IS` to find the rows a NULL one-column key stands for.
+    pub(crate) fn logged_as(&self, l: &str, op: &str, logged: &str) -> String {
+        format!("{} {op} {logged}", self.logged_key(l))
+    }
+
+    /// The table's row `n` is under a key among `logged` (a `SELECT legacy_key ...`). A
+    /// composite key's text is the legacy row's, so it is found through that row.
+    pub(crate) fn table_row_logged(&self, n: &str, logged: &str) -> String {
+        if self.composite() {
+            format!(
+                "EXISTS (SELECT 1 FROM {} AS l WHERE {}\n    AND {} IN ({logged}))",
+                main(self.legacy),
+                self.same_key(n, "l"),
+                self.logged_key("l"),
+            )
+        } else {
+            format!("{n}.{} IN ({logged})", quoted(self.keys[0].0.name))
+        }
+    }
+
+    /// `OLD.a IS NOT NEW.a`: an update moved the row to another key (any of its columns).
+    pub(crate) fn key_moved(&self) -> String {
+        let terms: Vec<String> = self
+            .keys
+            .iter()
+            .map(|(_, s)| format!("OLD.{0} IS NOT NEW.{0}", quoted(s)))
+            .collect();
+        match terms.as_slice() {
+            [one] => one.clone(),
+            many => format!("({})", many.join(" OR ")),
+        }
+    }
+
+    /// For a composite key, `{row}.a IS NOT NULL AND ...`: no NULL in the key. Such a key
+    /// may be another legacy row's too (a unique index holds NULLs as distinct), so what is
+    /// logged under it stays until `migrate` finds no row under it, as for a one-column NULL
+    /// key, which `legacy_key = +OLD.id` never finds.
+    pub(crate) fn key_without_null(&self, row: &str) -> Option<String> {
+        self.composite()
+            .then(|| self.each_key(|_, s| format!("{row}.{} IS NOT NULL", quoted(s))))
     }
 
     /// `NOT EXISTS (SELECT 1 FROM main.table AS n WHERE n.key = {l}.key)`.

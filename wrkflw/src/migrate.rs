@@ -568,7 +568,7 @@ impl Migration<'_, '_> {
                 return Err(Error::DuplicateKeys {
                     table: link.table.to_owned(),
                     legacy_table: link.legacy.to_owned(),
-                    column: link.key_source.clone(),
+                    column: link.key_names(),
                     sample_keys: groups,
                 });
             }

@@ -72,8 +72,8 @@ pub(crate) struct LegacyPlan {
     pub(crate) conflicts: Vec<String>,
     /// The ledger row before this run (empty if none).
     pub(crate) previous: ledger::Entry,
-    /// The legacy key and the table key have different affinities, so distinct legacy keys
-    /// may become one key in the table (`'01'` and `'1'`).
+    /// A legacy key column and the table's have different affinities, so distinct legacy
+    /// keys may become one key in the table (`'01'` and `'1'`).
     pub(crate) keys_may_merge: bool,
 }
 
@@ -307,11 +307,9 @@ impl TablePlan {
                 sql: ledger::RECORD_SQL.to_owned(),
             });
         }
-        let legacy_affinity = legacy_columns
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(&link.key_source))
-            .map(|c| schema::affinity(&c.declared_type));
-        let keys_may_merge = legacy_affinity != Some(table_affinity(link.key.sql_type));
+        let keys_may_merge = link.keys.iter().any(|(column, source)| {
+            legacy_affinity(&legacy_columns, source) != Some(table_affinity(column.sql_type))
+        });
         Ok(TablePlan {
             plan: Plan {
                 table: spec.table.to_owned(),
@@ -460,8 +458,9 @@ fn found(
     }
 }
 
-/// Whether the legacy key can carry writes over by key: a stored column, unique there, of
-/// the table key's affinity and compared byte for byte. Only uniqueness can change while the
+/// Whether the legacy key can carry writes over by key: stored columns, unique there
+/// together (a `PRIMARY KEY` or `UNIQUE` index on exactly the key's columns), each of the
+/// table key's affinity and compared byte for byte. Only uniqueness can change while the
 /// capture is installed (the rest would need the table rebuilt, which removes the capture).
 fn capture_fits(
     conn: &Connection,
@@ -471,40 +470,61 @@ fn capture_fits(
     install: bool,
 ) -> Result<()> {
     let inspect = sqlite_error(spec.table, Step::Inspect);
-    let unfit = |problem: KeyProblem| {
+    let unfit = |column: &str, problem: KeyProblem| {
         Err(Error::CannotCapture {
             table: spec.table.to_owned(),
             legacy_table: link.legacy.to_owned(),
-            column: link.key_source.clone(),
+            column: column.to_owned(),
             problem,
         })
     };
-    let key = legacy_columns
-        .iter()
-        .find(|c| c.name.eq_ignore_ascii_case(&link.key_source));
-    if key.is_none_or(|c| c.generated) {
-        return unfit(KeyProblem::Generated);
+    let find = |source: &str| {
+        legacy_columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(source))
+    };
+    for (_, source) in &link.keys {
+        if find(source).is_none_or(|c| c.generated) {
+            return unfit(source, KeyProblem::Generated);
+        }
     }
-    if !schema::is_unique(conn, link.legacy, &link.key_source, legacy_columns).map_err(&inspect)? {
-        return unfit(KeyProblem::NotUnique {
-            since_installed: !install,
-        });
+    let sources: Vec<&str> = link.keys.iter().map(|(_, s)| s.as_str()).collect();
+    if !schema::is_unique(conn, link.legacy, &sources, legacy_columns).map_err(&inspect)? {
+        return unfit(
+            &link.key_names(),
+            KeyProblem::NotUnique {
+                since_installed: !install,
+            },
+        );
     }
     if !install {
         return Ok(());
     }
-    let legacy_affinity = key.map(|c| schema::affinity(&c.declared_type));
-    if legacy_affinity != Some(table_affinity(link.key.sql_type)) {
-        return unfit(KeyProblem::Affinity {
-            legacy: affinity_name(legacy_affinity).to_owned(),
-            field: link.key.sql_type,
-        });
-    }
-    let collation = schema::collation(conn, link.legacy, &link.key_source).map_err(&inspect)?;
-    if !collation.eq_ignore_ascii_case("BINARY") {
-        return unfit(KeyProblem::Collation { collation });
+    for (column, source) in &link.keys {
+        let legacy_affinity = legacy_affinity(legacy_columns, source);
+        if legacy_affinity != Some(table_affinity(column.sql_type)) {
+            return unfit(
+                source,
+                KeyProblem::Affinity {
+                    legacy: affinity_name(legacy_affinity).to_owned(),
+                    field: column.sql_type,
+                },
+            );
+        }
+        let collation = schema::collation(conn, link.legacy, source).map_err(&inspect)?;
+        if !collation.eq_ignore_ascii_case("BINARY") {
+            return unfit(source, KeyProblem::Collation { collation });
+        }
     }
     Ok(())
+}
+
+/// The affinity of a legacy column, if the legacy table has it.
+fn legacy_affinity(legacy_columns: &[TableColumn], name: &str) -> Option<schema::Affinity> {
+    legacy_columns
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(name))
+        .map(|c| schema::affinity(&c.declared_type))
 }
 
 fn affinity_name(affinity: Option<schema::Affinity>) -> &'static str {
@@ -576,7 +596,7 @@ fn settle(
         return Err(Error::WrongType {
             table: link.table.to_owned(),
             legacy_table: link.legacy.to_owned(),
-            column: link.key_source.clone(),
+            column: link.key_names(),
             expected: "integers".to_owned(),
             sample_keys: logged
                 .iter()
@@ -687,10 +707,13 @@ fn fill_column_sql(link: &Link, column: &str, log_exists: bool) -> Option<String
         quoted(source),
     );
     if log_exists {
-        sql.push_str(&format!(
-            "\n  AND n.{} NOT IN (SELECT legacy_key FROM main.{CONFLICTS_TABLE}\n    WHERE table_name = {} AND reason = 'key_taken' AND settled IS NOT 'took_legacy')",
-            quoted(link.key.name),
+        let taken = format!(
+            "SELECT legacy_key FROM main.{CONFLICTS_TABLE}\n    WHERE table_name = {} AND reason = 'key_taken' AND settled IS NOT 'took_legacy'",
             literal(link.table)
+        );
+        sql.push_str(&format!(
+            "\n  AND NOT {}",
+            link.table_row_logged("n", &taken)
         ));
     }
     Some(sql)
@@ -774,8 +797,9 @@ pub(crate) fn copied_rows(link: &Link, path: CopyPath) -> String {
 fn copy_sql(spec: &TableSpec, link: &Link, path: CopyPath) -> String {
     // An INTEGER PRIMARY KEY would number a NULL key instead of refusing it: such rows are
     // left out, and the check after the copy reports them.
-    let key = format!("l.{}", quoted(&link.key_source));
-    let not_null_key = spec.key_is_rowid().then(|| format!("{key} IS NOT NULL"));
+    let not_null_key = spec
+        .key_is_rowid()
+        .then(|| format!("l.{} IS NOT NULL", quoted(link.key_source())));
     match path {
         CopyPath::Transfer => format!(
             "INSERT INTO {} SELECT * FROM {}",

@@ -86,29 +86,47 @@ pub(crate) fn affinity(declared_type: &str) -> Affinity {
     }
 }
 
-/// Whether `column` alone is unique in `table`: its only primary-key column, or the one
-/// column of a unique index that covers every row.
+/// Whether `key`'s columns together are unique in `table`: exactly its primary-key columns,
+/// or exactly the columns of a unique index that covers every row (in any order).
 pub(crate) fn is_unique(
     conn: &Connection,
     table: &str,
-    column: &str,
+    key: &[&str],
     columns: &[TableColumn],
 ) -> rusqlite::Result<bool> {
-    let key: Vec<&TableColumn> = columns.iter().filter(|c| c.primary_key).collect();
-    if let [only] = key.as_slice() {
-        if only.name.eq_ignore_ascii_case(column) {
+    let same_columns = |names: &[&str]| {
+        names.len() == key.len()
+            && key
+                .iter()
+                .all(|k| names.iter().any(|n| n.eq_ignore_ascii_case(k)))
+    };
+    let primary_key: Vec<&str> = columns
+        .iter()
+        .filter(|c| c.primary_key)
+        .map(|c| c.name.as_str())
+        .collect();
+    if same_columns(&primary_key) {
+        return Ok(true);
+    }
+    let indexes: Vec<String> = conn
+        .prepare_cached(
+            "SELECT name FROM pragma_index_list(?1, 'main') WHERE \"unique\" AND NOT partial",
+        )?
+        .query_map([table], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut index_columns =
+        conn.prepare_cached("SELECT name FROM pragma_index_info(?1, 'main') ORDER BY seqno")?;
+    for index in indexes {
+        // An expression's column has no name: such an index is not on the key's columns.
+        let names: Vec<Option<String>> = index_columns
+            .query_map([&index], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let names: Option<Vec<&str>> = names.iter().map(Option::as_deref).collect();
+        if names.is_some_and(|names| same_columns(&names)) {
             return Ok(true);
         }
     }
-    conn.prepare_cached(
-        "SELECT EXISTS (
-           SELECT 1 FROM pragma_index_list(?1, 'main') AS i
-           WHERE i.\"unique\" AND NOT i.partial
-             AND (SELECT count(*) FROM pragma_index_info(i.name, 'main')) = 1
-             AND (SELECT name FROM pragma_index_info(i.name, 'main')) = ?2 COLLATE NOCASE
-         )",
-    )?
-    .query_row([table, column], |row| row.get(0))
+    Ok(false)
 }
 
 /// The table an index belongs to, if an index of that name exists.

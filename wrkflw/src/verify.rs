@@ -40,8 +40,8 @@ pub(crate) fn nulls_where(
         let sample_keys = strings(
             conn,
             &format!(
-                "SELECT quote(l.{}) {from} AND l.{} IS NULL LIMIT {SAMPLE}",
-                quoted(&link.key_source),
+                "SELECT {} {from} AND l.{} IS NULL LIMIT {SAMPLE}",
+                link.shown_key("l"),
                 quoted(source)
             ),
         )?;
@@ -54,7 +54,8 @@ pub(crate) fn nulls_where(
     Ok(nulls)
 }
 
-/// The same for the legacy rows under `keys` (a NULL key stands for every row without one).
+/// The same for the legacy rows under `keys`, as the conflict log stores them (a NULL key
+/// stands for every row without one).
 pub(crate) fn nulls_of(
     conn: &Connection,
     link: &Link,
@@ -66,11 +67,11 @@ pub(crate) fn nulls_of(
         .map(|s| format!("l.{} IS NULL", quoted(s)))
         .collect();
     let mut stmt = conn.prepare(&format!(
-        "SELECT quote(l.{}), {} FROM {} AS l WHERE l.{} IS ?1",
-        quoted(&link.key_source),
+        "SELECT {}, {} FROM {} AS l WHERE {}",
+        link.shown_key("l"),
         flags.join(", "),
         main(link.legacy),
-        quoted(&link.key_source)
+        link.logged_as("l", "IS", "?1")
     ))?;
     let mut nulls: Vec<NullCount> = required
         .iter()
@@ -127,7 +128,7 @@ pub(crate) fn explain_copy_failure(
                 return Ok(Some(Error::WrongType {
                     table: link.table.to_owned(),
                     legacy_table: link.legacy.to_owned(),
-                    column: link.key_source.clone(),
+                    column: link.key_source().to_owned(),
                     expected: "integers".to_owned(),
                     sample_keys: keys,
                 }));
@@ -138,7 +139,7 @@ pub(crate) fn explain_copy_failure(
             return Ok(Some(Error::DuplicateKeys {
                 table: link.table.to_owned(),
                 legacy_table: link.legacy.to_owned(),
-                column: link.key_source.clone(),
+                column: link.key_names(),
                 sample_keys: groups,
             }));
         }
@@ -161,9 +162,9 @@ pub(crate) fn rejected(link: &Link, nulls: Vec<NullCount>) -> Error {
 
 /// Keys an `INTEGER PRIMARY KEY` cannot take: not integers, and not text or reals that
 /// convert to one without loss (SQLite's integer affinity, which a comparison with a CAST
-/// to INTEGER applies to the legacy value).
+/// to INTEGER applies to the legacy value). Only a one-column key is an integer key.
 fn not_integers(conn: &Connection, link: &Link, filter: &str) -> rusqlite::Result<Vec<String>> {
-    let key = format!("l.{}", quoted(&link.key_source));
+    let key = format!("l.{}", quoted(link.key_source()));
     strings(
         conn,
         &format!(
@@ -176,28 +177,51 @@ fn not_integers(conn: &Connection, link: &Link, filter: &str) -> rusqlite::Resul
     )
 }
 
-/// Groups of legacy keys that are one key as the table stores it: each key is put through a
-/// TEMP column of the table key's type, so SQLite applies exactly the conversion the copy
+/// Groups of legacy keys that are one key as the table stores it: each key is put through
+/// TEMP columns of the table key's types, so SQLite applies exactly the conversion the copy
 /// did. Runs only inside the migration's transaction, after a failure it rolls back.
 fn colliding_keys(conn: &Connection, link: &Link, filter: &str) -> rusqlite::Result<Vec<String>> {
     const SCRATCH: &str = "temp.wrkflw_key_check";
-    let key_type = match link.key.sql_type {
-        SqlType::Text => "TEXT",
-        SqlType::Integer => "INTEGER",
-        SqlType::Real => "REAL",
-        SqlType::Blob => "BLOB",
+    // `key` for a one-column key, `key_1`, `key_2`, ... for a composite one.
+    let names: Vec<String> = match link.keys.len() {
+        1 => vec!["key".to_owned()],
+        n => (1..=n).map(|i| format!("key_{i}")).collect(),
     };
+    let declared: Vec<String> = names
+        .iter()
+        .zip(&link.keys)
+        .map(|(name, (column, _))| {
+            let key_type = match column.sql_type {
+                SqlType::Text => "TEXT",
+                SqlType::Integer => "INTEGER",
+                SqlType::Real => "REAL",
+                SqlType::Blob => "BLOB",
+            };
+            format!("{name} {key_type}")
+        })
+        .collect();
+    let sources: Vec<String> = link
+        .keys
+        .iter()
+        .map(|(_, s)| format!("l.{}", quoted(s)))
+        .collect();
+    let not_null: Vec<String> = names.iter().map(|n| format!("{n} IS NOT NULL")).collect();
     conn.execute_batch(&format!(
-        "CREATE TEMP TABLE wrkflw_key_check (key {key_type}, legacy_key);
-         INSERT INTO {SCRATCH} SELECT l.{key}, l.{key} FROM {} AS l WHERE ({filter});",
+        "CREATE TEMP TABLE wrkflw_key_check ({}, legacy_key);
+         INSERT INTO {SCRATCH} SELECT {}, {} FROM {} AS l WHERE ({filter});",
+        declared.join(", "),
+        sources.join(", "),
+        link.logged_key("l"),
         main(link.legacy),
-        key = quoted(&link.key_source),
     ))?;
     let groups = strings(
         conn,
         &format!(
-            "SELECT group_concat(quote(legacy_key), ', ' ORDER BY legacy_key) FROM {SCRATCH}
-             WHERE key IS NOT NULL GROUP BY key HAVING count(*) > 1 LIMIT {SAMPLE}"
+            "SELECT group_concat({}, ', ' ORDER BY legacy_key) FROM {SCRATCH}
+             WHERE {} GROUP BY {} HAVING count(*) > 1 LIMIT {SAMPLE}",
+            link.shown_logged("legacy_key"),
+            not_null.join(" AND "),
+            names.join(", "),
         ),
     );
     conn.execute_batch(&format!("DROP TABLE {SCRATCH}"))?;
@@ -240,10 +264,7 @@ pub(crate) fn missing_keys(
     let missing: i64 = conn.query_row(&format!("SELECT count(*) {from}"), [], |row| row.get(0))?;
     let sample = strings(
         conn,
-        &format!(
-            "SELECT quote(l.{}) {from} LIMIT {SAMPLE}",
-            quoted(&link.key_source)
-        ),
+        &format!("SELECT {} {from} LIMIT {SAMPLE}", link.shown_key("l")),
     )?;
     Ok((missing as u64, sample))
 }
@@ -251,16 +272,27 @@ pub(crate) fn missing_keys(
 /// Groups of legacy keys that the table holds as one (`'01'` and `'1'` in an integer key),
 /// found by joining on the table's key. Only possible when the two keys' affinities differ.
 pub(crate) fn keys_sharing_a_row(conn: &Connection, link: &Link) -> rusqlite::Result<Vec<String>> {
+    let legacy_key: Vec<String> = link
+        .keys
+        .iter()
+        .map(|(_, s)| format!("l.{}", quoted(s)))
+        .collect();
+    let table_key: Vec<String> = link
+        .keys
+        .iter()
+        .map(|(c, _)| format!("n.{}", quoted(c.name)))
+        .collect();
     strings(
         conn,
         &format!(
-            "SELECT group_concat(quote(l.{0}), ', ' ORDER BY l.{0}) FROM {1} AS l JOIN {2} AS n ON {3}
-             GROUP BY n.{4} HAVING count(*) > 1 LIMIT {SAMPLE}",
-            quoted(&link.key_source),
+            "SELECT group_concat({}, ', ' ORDER BY {}) FROM {} AS l JOIN {} AS n ON {}
+             GROUP BY {} HAVING count(*) > 1 LIMIT {SAMPLE}",
+            link.shown_key("l"),
+            legacy_key.join(", "),
             main(link.legacy),
             main(link.table),
             link.same_key("n", "l"),
-            quoted(link.key.name),
+            table_key.join(", "),
         ),
     )
 }
