@@ -109,3 +109,24 @@ fn a_null_key_accepted_by_the_nullable_original_table_is_still_an_error() {
     drop(conn);
     assert_eq!(db.bytes(), bytes);
 }
+
+#[test]
+fn a_null_key_an_old_deployment_writes_after_a_kept_migration_is_not_lost_on_drop() {
+    // The original table takes a NULL run_id; an old deployment still writing it after the
+    // first migration must not see that row vanish when the legacy table is dropped.
+    let (db, mut conn) = wrkflw_tests::migrated_keeping_legacy(5);
+    conn.execute(
+        "INSERT INTO workflow_runs (run_id, workflow_id, status) VALUES (NULL, 'w', 'running')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let bytes = db.bytes();
+    let mut conn = db.open();
+    let error = WorkflowRun::migrate(&mut conn, LegacyTable::Drop).unwrap_err();
+    wrkflw_tests::assert_rejected(&error, "run_id", 1, &["NULL"]);
+    drop(conn);
+    assert_eq!(db.bytes(), bytes);
+    let conn = db.open();
+    assert_eq!(count(&conn, "workflow_runs"), 6);
+}

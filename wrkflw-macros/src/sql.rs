@@ -54,7 +54,6 @@ impl<'t> SqlText<'t> {
 
     /// The text with other tables shown as `<Path>` and `<Path key>`, for tests.
     #[cfg(test)]
-    #[allow(dead_code)] // No unit test reads it yet; `cargo clippy --all-targets` failed on it.
     pub(crate) fn shown(&self) -> String {
         use quote::ToTokens;
         self.pieces

@@ -347,13 +347,11 @@ impl Link {
             self.legacy_key_is(row),
             same.join(" AND "),
         );
-        // `=` finds no row under a composite key with a NULL in it. Such a row is only ever
-        // logged as rejected, and an entry a stale write leaves is forgotten by `migrate`
-        // once no legacy row holds that key.
-        match self.key_without_null(row) {
-            Some(without_null) => format!("(NOT ({without_null})\nOR {exists})"),
-            None => exists,
-        }
+        // `=` finds no row under a key with a NULL in it. Such a row is only ever logged as
+        // rejected, and an entry a stale write leaves is forgotten by `migrate` once no
+        // legacy row holds that key.
+        let without_null = self.each_key(|_, s| format!("{row}.{} IS NOT NULL", quoted(s)));
+        format!("(NOT ({without_null})\nOR {exists})")
     }
 
     /// The insert replaces the legacy row of its key (marked by a before trigger).

@@ -20,6 +20,7 @@ use crate::plan::{Action, CopyPath, Plan, PlannedStep};
 use crate::schema::{self, TableColumn};
 use crate::spec::TableSpec;
 use crate::sql_text::{literal, main, quoted};
+use crate::verify;
 use crate::{CaptureStatus, Error, KeyProblem, LegacyTable, OnConflict, Result, SqlType};
 
 /// Whether planning counts the rows each copy will insert (for `plan`) or skips that work
@@ -186,6 +187,16 @@ impl TablePlan {
         }
         if fate == LegacyFate::Drop {
             refuse_drop_while_used(conn, spec.table, companions, legacy_name)?;
+            // A legacy row under a NULL key never reaches the table (a capture installed
+            // before 0.2 did not even log it): dropping the legacy table would lose it.
+            let null_key = format!(
+                "NOT ({})",
+                link.each_key(|_, s| format!("l.{} IS NOT NULL", quoted(s)))
+            );
+            let nulls = verify::nulls_where(conn, &link, &null_key).map_err(&inspect)?;
+            if !nulls.is_empty() {
+                return Err(verify::rejected(&link, nulls));
+            }
         }
 
         // The conflict log: settled before any copy, which then copies only the rest.
