@@ -30,7 +30,7 @@
 //! [`OnConflict`]: crate::OnConflict
 
 use crate::ledger::{CONFLICTS_TABLE, REPLACED_KEYS_TABLE};
-use crate::link::Link;
+use crate::link::{Filled, Link};
 use crate::sql_text::{checksum, literal, quoted, wrapped_list};
 
 /// One trigger: its name and its `CREATE TRIGGER` text as SQLite stores it.
@@ -156,10 +156,11 @@ impl Link {
             },
             Trigger {
                 sql: format!(
-                    "CREATE TRIGGER {name}\nAFTER INSERT ON {legacy}\nBEGIN\n\
+                    "CREATE TRIGGER {name}\nAFTER INSERT ON {legacy}\nBEGIN\n{}\
                      \x20 -- A key the legacy table did not hold: what was logged about it is over, and\n\
                      \x20 -- a different row the new table holds under it is another row (a conflict).\n\
                      {}{}{}{}END",
+                    self.unique_guard(None),
                     forget(
                         CONFLICTS_TABLE,
                         &[
@@ -181,9 +182,10 @@ impl Link {
                      \x20 -- A new key: the row left the old one (a delete, unless the new table's\n\
                      \x20 -- row there is another row) and took one the legacy table did not hold,\n\
                      \x20 -- unless it replaced the row there (UPDATE OR REPLACE).\n\
-                     {}{}{}{}\
+                     {}{}{}{}{}\
                      \x20 -- Marks of this statement, or of an upsert's DO UPDATE, are spent.\n\
                      {}{}END",
+                    self.unique_guard(Some("OLD")),
                     forget(
                         &table,
                         &[
@@ -241,6 +243,43 @@ impl Link {
                 name: delete,
             },
         ]
+    }
+
+    /// For each unique index of the new table, a statement that fails the legacy write when
+    /// the index holds `NEW`'s values under another key (other than `moved_from`'s, the key
+    /// a moving row leaves). Carried over, the row would break the index; and under the
+    /// writer's `OR REPLACE`, which every statement in the trigger inherits, it would delete
+    /// the row there. `RAISE` is not a constraint, so no conflict clause turns it into
+    /// anything but an error.
+    fn unique_guard(&self, moved_from: Option<&str>) -> String {
+        let table = quoted(self.table);
+        self.uniques
+            .iter()
+            .map(|(index, columns)| {
+                let mut terms: Vec<String> = columns
+                    .iter()
+                    .map(|(column, filled)| match filled {
+                        Filled::From(source) => {
+                            format!("n.{} = NEW.{}", quoted(column), quoted(source))
+                        }
+                        Filled::Default(default) => format!("n.{} = ({default})", quoted(column)),
+                    })
+                    .collect();
+                terms.push(format!("NOT ({})", self.same_key("n", "NEW")));
+                if let Some(old) = moved_from {
+                    terms.push(format!("NOT ({})", self.same_key("n", old)));
+                }
+                let message = literal(&format!(
+                    "wrkflw: unique index {index} of {} already holds these values under another key; the write is refused so that the row there stays",
+                    self.table
+                ));
+                format!(
+                    "  -- Values unique index {index} holds under another key: refuse the write.\n  \
+                     SELECT RAISE(ABORT, {message})\n  WHERE EXISTS (SELECT 1 FROM {table} AS n\n    WHERE {});\n",
+                    terms.join("\n    AND ")
+                )
+            })
+            .collect()
     }
 
     /// The statements that write the legacy row `NEW` into the new table: an update of the

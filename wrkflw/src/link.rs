@@ -31,6 +31,18 @@ pub(crate) struct Link {
     pub(crate) rowid_names: Vec<&'static str>,
     /// The table's key is an `INTEGER PRIMARY KEY`, which takes only integers.
     pub(crate) key_is_rowid: bool,
+    /// The table's unique indexes, each column with what fills it from a legacy row; an
+    /// index with a column left NULL is left out (NULLs never clash).
+    pub(crate) uniques: Vec<(&'static str, Vec<(&'static str, Filled)>)>,
+}
+
+/// What fills a column from a legacy row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Filled {
+    /// The legacy column of that name.
+    From(String),
+    /// The column's `DEFAULT` expression (the legacy table lacks the column).
+    Default(&'static str),
 }
 
 impl Link {
@@ -94,6 +106,27 @@ impl Link {
                     .any(|c| c.name.eq_ignore_ascii_case(alias))
             })
             .collect();
+        let uniques = spec
+            .indexes
+            .iter()
+            .filter(|index| index.unique)
+            .filter_map(|index| {
+                let filled: Option<Vec<(&'static str, Filled)>> = index
+                    .columns
+                    .iter()
+                    .map(|name| {
+                        if let Some((_, source)) = pairs.iter().find(|(c, _)| c.name == *name) {
+                            return Some((*name, Filled::From(source.clone())));
+                        }
+                        let column = spec.columns.iter().find(|c| c.name == *name)?;
+                        column
+                            .default
+                            .map(|default| (*name, Filled::Default(default)))
+                    })
+                    .collect();
+                filled.map(|filled| (index.name, filled))
+            })
+            .collect();
         Ok(Link {
             table: spec.table,
             legacy,
@@ -105,6 +138,7 @@ impl Link {
             legacy_key_is_rowid,
             rowid_names,
             key_is_rowid: spec.key_is_rowid(),
+            uniques,
         })
     }
 
