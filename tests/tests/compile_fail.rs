@@ -7,3 +7,11 @@ fn ui() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("ui/*.rs");
 }
+
+/// Valid structs at the edges of the attributes (names that shadow the prelude, fields named
+/// like the finders' parameters, an index on a later key column) compile.
+#[test]
+fn ui_pass() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("ui-pass/*.rs");
+}

@@ -300,3 +300,58 @@ fn unique_finders_return_one_row_and_plain_ones_every_row() {
         "{err}"
     );
 }
+
+/// `prefix = ""` on a struct called `Order` gives the table `order`, a keyword.
+#[wrkflw_table(prefix = "")]
+pub struct Order {
+    #[wrkflw(primary_key)]
+    pub id: i64,
+}
+
+#[wrkflw_table]
+pub struct LineItem {
+    #[wrkflw(primary_key)]
+    pub id: i64,
+    #[wrkflw(references = Order)]
+    pub order_id: i64,
+}
+
+/// A key column called `index`, a keyword.
+#[wrkflw_table]
+pub struct Slot {
+    #[wrkflw(primary_key)]
+    pub index: i64,
+}
+
+#[wrkflw_table]
+pub struct Booking {
+    #[wrkflw(primary_key)]
+    pub id: i64,
+    #[wrkflw(references = Slot)]
+    pub slot: i64,
+}
+
+#[test]
+fn references_to_a_keyword_table_or_key_are_quoted() {
+    assert_eq!(Order::TABLE_NAME, "order");
+    assert!(LineItem::CREATE_SQL.contains("order_id INTEGER NOT NULL REFERENCES \"order\" (id)"));
+    assert!(
+        Booking::CREATE_SQL.contains("slot INTEGER NOT NULL REFERENCES wrkflw_slot (\"index\")")
+    );
+    let db = DbFile::new();
+    let mut conn = db.open();
+    wrkflw::Migrator::new()
+        .table::<LineItem>()
+        .table::<Order>()
+        .table::<Booking>()
+        .table::<Slot>()
+        .run(&mut conn, LegacyTable::Keep)
+        .unwrap();
+    Order { id: 1 }.insert(&conn).unwrap();
+    LineItem { id: 1, order_id: 1 }.insert(&conn).unwrap();
+    let err = LineItem { id: 2, order_id: 9 }.insert(&conn).unwrap_err();
+    assert!(
+        err.to_string().contains("FOREIGN KEY constraint failed"),
+        "{err}"
+    );
+}

@@ -17,7 +17,13 @@ pub(crate) fn validate(table: &Table, errors: &mut Errors) {
     check_json(table, errors);
     check_column_renames(table, errors);
     check_unique(table, errors);
+    let before = errors.len();
     check_index_lists(table, errors);
+    // The names indexes get are checked once every list is sound, so as not to report a
+    // list twice.
+    if errors.len() == before {
+        check_generated_names(table, errors);
+    }
     check_references(table, errors);
     check_drop_columns(table, errors);
     for column in &table.columns {
@@ -151,11 +157,17 @@ fn check_columns(table: &Table, errors: &mut Errors) {
                 ),
             );
         }
-        if let (Some(index), Some(_)) = (&column.index, &column.primary_key) {
+        // The key's index serves lookups by its first column; a later column of a composite
+        // key needs an index of its own.
+        let leads_key = table
+            .key_columns()
+            .next()
+            .is_some_and(|k| k.name == column.name);
+        if let (Some(index), true) = (&column.index, leads_key) {
             errors.spanned(
                 index,
                 format!(
-                    "`{}` is the primary key, which SQLite already indexes\nhelp: remove `index`",
+                    "`{}` leads the primary key, which SQLite already indexes\nhelp: remove `index`",
                     column.name
                 ),
             );
@@ -197,6 +209,16 @@ fn check_primary_key(table: &Table, errors: &mut Errors) {
         .iter()
         .filter_map(|c| c.primary_key.as_ref().map(|key| (c, key)))
         .collect();
+    // Keys are passed to `get` and `delete` as tuples of up to five values.
+    for (column, key) in keys.iter().skip(5) {
+        errors.spanned(
+            key,
+            format!(
+                "`{}` would be the sixth column of the primary key; a key has at most five\nhelp: key the table by fewer columns, and make the rest `unique(...)` if they must not repeat",
+                column.name
+            ),
+        );
+    }
     if keys.len() > 1 {
         for (column, key) in &keys {
             if column.ty.nullable {
@@ -316,6 +338,16 @@ fn check_index_lists(table: &Table, errors: &mut Errors) {
             );
             continue;
         }
+        if !list.unique && key.starts_with(&names) {
+            errors.spanned(
+                &list.key,
+                format!(
+                    "`index({})` is served by the primary key's own index, which starts with those columns\nhelp: remove it",
+                    names.join(", ")
+                ),
+            );
+            continue;
+        }
         if let Some((_, earlier)) = seen.iter().find(|(columns, _)| *columns == names) {
             errors.spanned(
                 &list.key,
@@ -327,6 +359,43 @@ fn check_index_lists(table: &Table, errors: &mut Errors) {
             continue;
         }
         seen.push((names, format!("`{key_word}(...)`")));
+    }
+}
+
+/// Index names are global in SQLite and finders are methods of one impl, so two indexes whose
+/// columns join to the same name (`queue_name` and `(queue, name)`) would collide.
+fn check_generated_names(table: &Table, errors: &mut Errors) {
+    let indexes = crate::sql::indexes(table);
+    let mut spans: Vec<proc_macro2::Span> = Vec::new();
+    for column in &table.columns {
+        for key in [&column.index, &column.unique].into_iter().flatten() {
+            spans.push(key.span());
+        }
+    }
+    spans.extend(table.args.indexes.iter().map(|list| list.key.span()));
+    for (i, index) in indexes.iter().enumerate() {
+        let finder = index.columns.join("_and_");
+        let span = spans.get(i).copied().unwrap_or_else(|| table.ident.span());
+        for earlier in &indexes[..i] {
+            if earlier.name == index.name {
+                errors.at(
+                    span,
+                    format!(
+                        "this index would be named `{}`, like the index on ({}): index names must differ\nhelp: rename a field, or drop one of the two",
+                        index.name,
+                        earlier.columns.join(", ")
+                    ),
+                );
+            } else if earlier.columns.join("_and_") == finder {
+                errors.at(
+                    span,
+                    format!(
+                        "this index's finder would be `find_by_{finder}`, like the index on ({})'s\nhelp: rename a field, or drop one of the two",
+                        earlier.columns.join(", ")
+                    ),
+                );
+            }
+        }
     }
 }
 
@@ -351,6 +420,21 @@ fn check_references(table: &Table, errors: &mut Errors) {
         }
         if let Some(target) = &column.references {
             let own = target.is_ident("Self") || target.is_ident(table.ident);
+            // Another table's key type is checked by the compiler; the table's own is here.
+            if let (true, Some(key)) = (own, table.key_columns().next()) {
+                if key.ty.sql != column.ty.sql {
+                    errors.spanned(
+                        target,
+                        format!(
+                            "`{}` references `{}`, the key of its own table, which is {}; the field is {}\nhelp: give the field the key's type",
+                            column.name,
+                            key.name,
+                            key.ty.sql.as_sql(),
+                            column.ty.sql.as_sql()
+                        ),
+                    );
+                }
+            }
             if own && table.key_columns().count() > 1 {
                 errors.spanned(
                     target,

@@ -22,6 +22,11 @@ impl Errors {
         self.list.push(syn::Error::new(span, message));
     }
 
+    /// How many errors are recorded so far.
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
     /// All recorded errors merged into one, or `Ok` when there were none.
     pub(crate) fn finish(self) -> Result<(), syn::Error> {
         let mut list = self.list.into_iter();

@@ -163,6 +163,7 @@ fn impl_table(table: &Table) -> TokenStream {
             );
         })
     });
+    let table_sql = crate::names::sql_ident(&table_name).into_owned();
     let key_len = table.key_columns().count();
     let key_size = match key_len {
         2 => quote!(Two),
@@ -175,6 +176,7 @@ fn impl_table(table: &Table) -> TokenStream {
         (Some(key), 1) => key.name.clone(),
         _ => String::new(),
     };
+    let key_sql = crate::names::sql_ident(&key_column).into_owned();
     let key_type = sql_type_tokens(
         table
             .key_columns()
@@ -216,16 +218,17 @@ fn impl_table(table: &Table) -> TokenStream {
             let constant = quote::format_ident!("FIND_BY_{}_SQL", finder.name.to_ascii_uppercase());
             let sql = &finder.sql;
             // `value` for one column (as before composite finders existed); the fields' own
-            // names for several, raw ones (`r#type`) kept raw.
+            // names for several, raw ones (`r#type`) kept raw, `conn` as `conn_value`.
             let values: Vec<syn::Ident> = match finder.columns.as_slice() {
                 [_] => vec![quote::format_ident!("value")],
                 many => many
                     .iter()
                     .map(|name| {
-                        table.columns.iter().find(|c| c.name == *name).map_or_else(
-                            || quote::format_ident!("value"),
-                            |c| field_ident(c).clone(),
-                        )
+                        // The connection is `conn`: a field of that name gets another.
+                        match table.columns.iter().find(|c| c.name == *name) {
+                            Some(c) if c.name != "conn" => field_ident(c).clone(),
+                            _ => quote::format_ident!("{}_value", name),
+                        }
                     })
                     .collect(),
             };
@@ -331,7 +334,9 @@ fn impl_table(table: &Table) -> TokenStream {
         #[automatically_derived]
         impl ::wrkflw::__private::Referenced for #ident {
             const TABLE_NAME: &'static ::core::primitive::str = #table_name;
+            const TABLE_SQL: &'static ::core::primitive::str = #table_sql;
             const KEY_COLUMN: &'static ::core::primitive::str = #key_column;
+            const KEY_SQL: &'static ::core::primitive::str = #key_sql;
             const KEY_LEN: ::core::primitive::usize = #key_len;
             const KEY_TYPE: ::wrkflw::SqlType = ::wrkflw::SqlType::#key_type;
         }
@@ -360,8 +365,8 @@ fn sql_tokens(text: &sql::SqlText) -> TokenStream {
     }
     let pieces = text.pieces.iter().map(|piece| match piece {
         sql::Piece::Text(text) => quote!(#text),
-        sql::Piece::TableOf(path) => quote!(<#path as ::wrkflw::__private::Referenced>::TABLE_NAME),
-        sql::Piece::KeyOf(path) => quote!(<#path as ::wrkflw::__private::Referenced>::KEY_COLUMN),
+        sql::Piece::TableOf(path) => quote!(<#path as ::wrkflw::__private::Referenced>::TABLE_SQL),
+        sql::Piece::KeyOf(path) => quote!(<#path as ::wrkflw::__private::Referenced>::KEY_SQL),
     });
     quote! {{
         const PIECES: &[&::core::primitive::str] = &[#(#pieces),*];
@@ -457,7 +462,9 @@ fn fallback_impl(input: &DeriveInput) -> Option<TokenStream> {
 
         impl ::wrkflw::__private::Referenced for #ident {
             const TABLE_NAME: &'static ::core::primitive::str = "";
+            const TABLE_SQL: &'static ::core::primitive::str = "";
             const KEY_COLUMN: &'static ::core::primitive::str = "";
+            const KEY_SQL: &'static ::core::primitive::str = "";
             const KEY_LEN: ::core::primitive::usize = 1;
             const KEY_TYPE: ::wrkflw::SqlType = ::wrkflw::SqlType::Text;
         }

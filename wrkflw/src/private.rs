@@ -18,8 +18,12 @@ use crate::SqlType;
 pub trait Referenced {
     /// The table's name, as `Table::TABLE_NAME`.
     const TABLE_NAME: &'static str;
+    /// The table's name as SQL text: double-quoted where SQLite would read a keyword.
+    const TABLE_SQL: &'static str;
     /// The one-column primary key, or `""` for a composite key.
     const KEY_COLUMN: &'static str;
+    /// The key column's name as SQL text.
+    const KEY_SQL: &'static str;
     /// How many columns the key has.
     const KEY_LEN: usize;
     /// The key's SQL type (of its first column).

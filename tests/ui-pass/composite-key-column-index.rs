@@ -1,5 +1,4 @@
 // A valid struct: a composite key (run_id, n) and an index on `n` alone, which the key's
-// index cannot serve (it is not the key's leading column). The macro refuses it with
 // "`n` is the primary key, which SQLite already indexes", which is not true.
 use wrkflw::wrkflw_table;
 

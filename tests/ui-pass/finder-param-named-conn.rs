@@ -1,6 +1,5 @@
 // A valid struct: an index over the fields `conn` and `kind`. The finder takes the
-// connection as `conn` and the index values under the fields' names, so `conn` is bound
-// twice and the generated code does not compile.
+// connection as `conn`, so the value of the field `conn` is `conn_value`.
 use wrkflw::wrkflw_table;
 
 #[wrkflw_table(index(conn, kind))]
@@ -11,4 +10,7 @@ pub struct Link {
     pub kind: String,
 }
 
-fn main() {}
+fn main() {
+    let conn = wrkflw::rusqlite::Connection::open_in_memory().unwrap();
+    let _ = Link::find_by_conn_and_kind(&conn, "c", "k");
+}
