@@ -114,7 +114,7 @@ fn a_null_key_accepted_by_the_nullable_original_table_is_still_an_error() {
 fn a_null_key_an_old_deployment_writes_after_a_kept_migration_is_not_lost_on_drop() {
     // The original table takes a NULL run_id; an old deployment still writing it after the
     // first migration must not see that row vanish when the legacy table is dropped.
-    let (db, mut conn) = wrkflw_tests::migrated_keeping_legacy(5);
+    let (db, conn) = wrkflw_tests::migrated_keeping_legacy(5);
     conn.execute(
         "INSERT INTO workflow_runs (run_id, workflow_id, status) VALUES (NULL, 'w', 'running')",
         [],
