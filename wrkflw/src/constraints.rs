@@ -11,7 +11,7 @@ use crate::link::Link;
 use crate::schema;
 use crate::spec::TableSpec;
 use crate::sql_text::{main, quoted};
-use crate::{Error, Index, Result};
+use crate::{Error, Index, Result, SqlType};
 
 /// How many sample values an error shows.
 const SAMPLE: usize = 5;
@@ -156,26 +156,31 @@ pub(crate) fn foreign_key_check(conn: &Connection, spec: &TableSpec) -> Result<(
     })
 }
 
-/// Refuses a unique index that `rows` (a table or legacy table, `AS l`, `WHERE {filter}`)
-/// would break: values held by more than one row. `sources` are the expressions on `l` for
-/// the index's columns. NULLs never clash in a unique index, so rows with one are left out.
+/// Refuses a unique index that rows would break: values held by more than one row.
+/// `values` is a `SELECT` of the index's columns as `v1, v2, ...`, one row per row the index
+/// would hold; `found_in` names where they come from. Values are grouped byte for byte, as
+/// the index compares them, and NULLs never clash in a unique index, so rows with one are
+/// left out.
 pub(crate) fn refuse_duplicates(
     conn: &Connection,
     spec: &TableSpec,
     index: &'static Index,
-    rows: &str,
-    sources: &[String],
-    filter: &str,
+    found_in: &str,
+    values: &str,
 ) -> Result<()> {
     let fail = sqlite_error(spec.table, Step::Verify);
-    let group = sources.join(", ");
-    let not_null: Vec<String> = sources.iter().map(|s| format!("{s} IS NOT NULL")).collect();
-    let shown: Vec<String> = sources.iter().map(|s| format!("quote({s})")).collect();
+    let names: Vec<String> = (1..=index.columns.len()).map(|i| format!("v{i}")).collect();
+    let not_null: Vec<String> = names.iter().map(|v| format!("{v} IS NOT NULL")).collect();
+    let shown: Vec<String> = names.iter().map(|v| format!("quote({v})")).collect();
+    let group: Vec<String> = names
+        .iter()
+        .map(|v| format!("{v} COLLATE BINARY"))
+        .collect();
     let groups = format!(
-        "SELECT {} AS shown FROM {} AS l WHERE ({filter}) AND {} GROUP BY {group} HAVING count(*) > 1",
+        "SELECT {} AS shown FROM ({values}) WHERE {} GROUP BY {} HAVING count(*) > 1",
         shown.join(" || ', ' || "),
-        main(rows),
-        not_null.join(" AND ")
+        not_null.join(" AND "),
+        group.join(", ")
     );
     let duplicates: i64 = conn
         .query_row(&format!("SELECT count(*) FROM ({groups})"), [], |row| {
@@ -194,30 +199,64 @@ pub(crate) fn refuse_duplicates(
         table: spec.table.to_owned(),
         index: index.name,
         columns: index.columns,
-        found_in: rows.to_owned(),
+        found_in: found_in.to_owned(),
         duplicates: duplicates as u64,
         sample_values,
     })
 }
 
-/// The unique indexes of the struct, with the expressions on `l` (a legacy row) that fill
-/// their columns, for the indexes whose every column the legacy table fills.
-pub(crate) fn unique_sources(spec: &TableSpec, link: &Link) -> Vec<(&'static Index, Vec<String>)> {
+/// The rows of `table` as a unique index on it holds them: `SELECT n.a AS v1, ... FROM table`.
+pub(crate) fn table_values(table: &str, index: &Index) -> String {
+    let columns: Vec<String> = index
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("n.{} AS v{}", quoted(c), i + 1))
+        .collect();
+    format!("SELECT {} FROM {} AS n", columns.join(", "), main(table))
+}
+
+/// For each unique index, the values the legacy rows `WHERE {filter}` (on `l`) bring into it,
+/// as [`refuse_duplicates`] takes them, followed by the rows the table holds already when it
+/// exists: each column from the legacy column that fills it, or its default where the legacy
+/// table lacks it, converted to text where the column is TEXT, as its affinity would. An
+/// index with a column left NULL is skipped: NULLs never clash.
+pub(crate) fn legacy_values(
+    spec: &TableSpec,
+    link: &Link,
+    filter: &str,
+    table_exists: bool,
+) -> Vec<(&'static Index, String)> {
     spec.indexes
         .iter()
         .filter(|index| index.unique)
         .filter_map(|index| {
-            let sources: Option<Vec<String>> = index
+            let columns: Option<Vec<String>> = index
                 .columns
                 .iter()
-                .map(|name| {
-                    link.pairs
-                        .iter()
-                        .find(|(column, _)| column.name == *name)
-                        .map(|(_, source)| format!("l.{}", quoted(source)))
+                .enumerate()
+                .map(|(i, name)| {
+                    let column = spec.columns.iter().find(|c| c.name == *name)?;
+                    let value = match link.pairs.iter().find(|(c, _)| c.name == *name) {
+                        Some((_, source)) => format!("l.{}", quoted(source)),
+                        None => format!("({})", column.default?),
+                    };
+                    let value = match column.sql_type {
+                        SqlType::Text => format!("CAST({value} AS TEXT)"),
+                        _ => value,
+                    };
+                    Some(format!("{value} AS v{}", i + 1))
                 })
                 .collect();
-            sources.map(|sources| (index, sources))
+            let mut values = format!(
+                "SELECT {} FROM {} AS l WHERE ({filter})",
+                columns?.join(", "),
+                main(link.legacy)
+            );
+            if table_exists {
+                values = format!("{values} UNION ALL {}", table_values(spec.table, index));
+            }
+            Some((index, values))
         })
         .collect()
 }

@@ -214,8 +214,8 @@ impl TablePlan {
             // Constraints the copied rows would break are refused before anything is written.
             let copied = copied_rows(&link, path);
             constraints::refuse_dangling_references(conn, spec, &link, &copied)?;
-            for (index, sources) in constraints::unique_sources(spec, &link) {
-                constraints::refuse_duplicates(conn, spec, index, link.legacy, &sources, &copied)?;
+            for (index, values) in constraints::legacy_values(spec, &link, &copied, table_existed) {
+                constraints::refuse_duplicates(conn, spec, index, link.legacy, &values)?;
             }
             let rows = match counting {
                 Counting::Skip => 0,
@@ -777,14 +777,8 @@ fn missing_indexes(conn: &Connection, spec: &TableSpec) -> Result<Vec<PlannedSte
             None => {
                 // A unique index added to a table with rows must hold them all.
                 if declared.unique && table_exists(conn, spec.table)? {
-                    let sources: Vec<String> = declared
-                        .columns
-                        .iter()
-                        .map(|c| format!("l.{}", quoted(c)))
-                        .collect();
-                    constraints::refuse_duplicates(
-                        conn, spec, declared, spec.table, &sources, "true",
-                    )?;
+                    let values = constraints::table_values(spec.table, declared);
+                    constraints::refuse_duplicates(conn, spec, declared, spec.table, &values)?;
                 }
                 steps.push(PlannedStep {
                     action: Action::CreateIndex { index },

@@ -134,6 +134,11 @@ pub(crate) fn explain_copy_failure(
                 }));
             }
         }
+        if spec.strict {
+            if let Some(error) = strict_refusals(conn, link, filter)? {
+                return Ok(Some(error));
+            }
+        }
         let groups = colliding_keys(conn, link, filter)?;
         if !groups.is_empty() {
             return Ok(Some(Error::DuplicateKeys {
@@ -175,6 +180,54 @@ fn not_integers(conn: &Connection, link: &Link, filter: &str) -> rusqlite::Resul
             main(link.legacy)
         ),
     )
+}
+
+/// The first column of a `STRICT` table that a legacy value cannot go into: STRICT applies
+/// the column's affinity, then refuses a value not of the column's type. Each value is put
+/// through a TEMP column of that affinity, so SQLite makes exactly the conversion the copy
+/// did, and its storage class is then compared. Runs only after a failed copy, inside the
+/// migration's transaction, which then rolls back.
+fn strict_refusals(
+    conn: &Connection,
+    link: &Link,
+    filter: &str,
+) -> rusqlite::Result<Option<Error>> {
+    const SCRATCH: &str = "temp.wrkflw_strict_check";
+    for (column, source) in &link.pairs {
+        let (declared, class) = match column.sql_type {
+            SqlType::Text => ("TEXT", "text"),
+            SqlType::Integer => ("INTEGER", "integer"),
+            SqlType::Real => ("REAL", "real"),
+            SqlType::Blob => ("BLOB", "blob"),
+        };
+        conn.execute_batch(&format!(
+            "CREATE TEMP TABLE wrkflw_strict_check (value {declared}, legacy_key);
+             INSERT INTO {SCRATCH} SELECT l.{}, {} FROM {} AS l WHERE ({filter});",
+            quoted(source),
+            link.logged_key("l"),
+            main(link.legacy),
+        ))?;
+        let refused = strings(
+            conn,
+            &format!(
+                "SELECT {} FROM {SCRATCH} WHERE value IS NOT NULL AND typeof(value) <> '{class}'
+                 LIMIT {SAMPLE}",
+                link.shown_logged("legacy_key"),
+            ),
+        );
+        conn.execute_batch(&format!("DROP TABLE {SCRATCH}"))?;
+        let refused = refused?;
+        if !refused.is_empty() {
+            return Ok(Some(Error::WrongType {
+                table: link.table.to_owned(),
+                legacy_table: link.legacy.to_owned(),
+                column: source.clone(),
+                expected: format!("{declared} values (the table is STRICT)"),
+                sample_keys: refused,
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// Groups of legacy keys that are one key as the table stores it: each key is put through

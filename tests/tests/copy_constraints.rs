@@ -1,7 +1,7 @@
-//! Review reproductions (branch `review`): the unique pre-check of a copy against SQLite's own
-//! rules. The promise (CHANGELOG, `constraints.rs`): rows that would break a unique index are
-//! refused *before* anything is written, as `Error::UniqueViolation`, and rows the index can
-//! hold are not refused. Each test fails on the reviewed commit.
+//! What the new table's constraints refuse in a copy, judged by SQLite's own rules: rows
+//! that would break a unique index are refused before anything is written, as
+//! `Error::UniqueViolation`, rows the index can hold are not, and a value a STRICT table
+//! refuses is named by column and key.
 
 use wrkflw::{wrkflw_table, Error, LegacyTable, Table};
 use wrkflw_tests::DbFile;
@@ -24,9 +24,9 @@ fn legacy(schema: &str, rows: &str) -> DbFile {
 
 /// The legacy column compares with NOCASE; the new column and its unique index compare byte
 /// for byte, so 'a@x' and 'A@x' fit. The pre-check groups by the legacy column, with its
-/// collation, and refuses them.
+/// collation, which would refuse them.
 #[test]
-fn review_values_the_new_index_can_hold_are_not_refused_for_the_legacy_collation() {
+fn values_the_new_index_can_hold_are_not_refused_for_the_legacy_collation() {
     let db = legacy(
         "CREATE TABLE accounts (id INTEGER PRIMARY KEY, email TEXT COLLATE NOCASE)",
         "(1, 'a@x'), (2, 'A@x')",
@@ -37,11 +37,9 @@ fn review_values_the_new_index_can_hold_are_not_refused_for_the_legacy_collation
 }
 
 /// An untyped legacy column holds the integer 1 and the text '1'. The new TEXT column stores
-/// both as '1', which its unique index refuses; the pre-check groups the legacy values as
-/// they are (1 <> '1') and lets them through, so the failure comes later as SQLite's raw
-/// error instead of `UniqueViolation`.
+/// both as '1', which its unique index refuses: the check converts them as the column does.
 #[test]
-fn review_values_equal_after_the_new_columns_affinity_are_refused_before_the_copy() {
+fn values_equal_after_the_new_columns_affinity_are_refused_before_the_copy() {
     let db = legacy(
         "CREATE TABLE accounts (id INTEGER PRIMARY KEY, email)",
         "(1, 1), (2, '1')",
@@ -52,10 +50,9 @@ fn review_values_equal_after_the_new_columns_affinity_are_refused_before_the_cop
 }
 
 /// The table already holds a row (a reconcile copy: the table exists, the capture does not).
-/// A legacy row under another key with the same email clashes with it; the pre-check only
-/// compares legacy rows with each other.
+/// A legacy row under another key with the same email clashes with it.
 #[test]
-fn review_a_legacy_row_that_clashes_with_a_row_of_the_table_is_refused_before_the_copy() {
+fn a_legacy_row_that_clashes_with_a_row_of_the_table_is_refused_before_the_copy() {
     let db = DbFile::new();
     let mut conn = db.open();
     Account::migrate(&mut conn, LegacyTable::Keep).unwrap();
@@ -75,8 +72,7 @@ fn review_a_legacy_row_that_clashes_with_a_row_of_the_table_is_refused_before_th
 }
 
 /// A unique column the legacy table does not have is filled with its default on every row:
-/// two legacy rows get one value. `unique_sources` skips indexes with a column the legacy
-/// table lacks, so nothing refuses this before the copy.
+/// two legacy rows get one value.
 #[wrkflw_table(rename_from = "accounts")]
 pub struct AccountWithSlug {
     #[wrkflw(primary_key)]
@@ -87,7 +83,7 @@ pub struct AccountWithSlug {
 }
 
 #[test]
-fn review_a_defaulted_unique_column_is_refused_before_the_copy() {
+fn a_defaulted_unique_column_is_refused_before_the_copy() {
     let db = legacy(
         "CREATE TABLE accounts (id INTEGER PRIMARY KEY, email TEXT)",
         "(1, 'a@x'), (2, 'b@x')",
@@ -99,7 +95,7 @@ fn review_a_defaulted_unique_column_is_refused_before_the_copy() {
 
 /// A `strict` table refuses a legacy value of another type ('many' in an INTEGER column). The
 /// migrate docs promise that a legacy row the new table would reject fails with a typed error
-/// naming the column and sample keys; STRICT's refusal comes back as SQLite's raw error.
+/// naming the column and sample keys.
 #[wrkflw_table(rename_from = "jobs", strict)]
 pub struct StrictJob {
     #[wrkflw(primary_key)]
@@ -108,7 +104,7 @@ pub struct StrictJob {
 }
 
 #[test]
-fn review_a_value_a_strict_table_refuses_is_explained() {
+fn a_value_a_strict_table_refuses_is_explained() {
     let db = DbFile::new();
     db.open()
         .execute_batch(
@@ -118,8 +114,20 @@ fn review_a_value_a_strict_table_refuses_is_explained() {
         .unwrap();
     let mut conn = db.open();
     let err = StrictJob::migrate(&mut conn, LegacyTable::Keep).unwrap_err();
+    match &err {
+        Error::WrongType {
+            column,
+            sample_keys,
+            ..
+        } => assert_eq!(
+            (column.as_str(), sample_keys.as_slice()),
+            ("attempts", &["2".to_owned()][..])
+        ),
+        other => panic!("{other:?}"),
+    }
     assert!(
-        !matches!(err, Error::Step { .. }),
-        "raw SQLite error instead of one naming `attempts` and key 2: {err:?}"
+        err.to_string()
+            .contains("not INTEGER values (the table is STRICT)"),
+        "{err}"
     );
 }
