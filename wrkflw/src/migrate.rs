@@ -462,6 +462,8 @@ impl Migration<'_, '_> {
             };
             if settling(&step.action) && !steps.get(i + 1).is_some_and(|s| settling(&s.action)) {
                 self.verify_settled(legacy())?;
+                // Settled rows are rows written into the table: they must point at rows too.
+                constraints::foreign_key_check(self.tx, self.spec)?;
             }
         }
         Ok(report)
