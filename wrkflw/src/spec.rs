@@ -10,6 +10,8 @@ pub(crate) struct TableSpec {
     pub(crate) create_sql: &'static str,
     pub(crate) index_sql: &'static [&'static str],
     pub(crate) columns: &'static [Column],
+    /// Columns the struct consents to discard in a rebuild (`Table::DROP_COLUMNS`).
+    pub(crate) drop_columns: &'static [&'static str],
 }
 
 /// How `#[wrkflw_table]` begins the statements it generates.
@@ -24,11 +26,46 @@ impl TableSpec {
             create_sql: T::CREATE_SQL,
             index_sql: T::INDEX_SQL,
             columns: T::COLUMNS,
+            drop_columns: T::DROP_COLUMNS,
         }
     }
 
     pub(crate) fn primary_key(&self) -> Option<&'static Column> {
         self.columns.iter().find(|c| c.primary_key)
+    }
+
+    /// The key's columns, in field order.
+    pub(crate) fn key_columns(&self) -> impl Iterator<Item = &'static Column> {
+        self.columns.iter().filter(|c| c.primary_key)
+    }
+
+    /// The table options after the column list of `CREATE_SQL` (`STRICT`, `WITHOUT ROWID`),
+    /// upper-cased: only they follow its last closing parenthesis.
+    fn table_options(&self) -> String {
+        self.create_sql
+            .rsplit_once(')')
+            .map_or(String::new(), |(_, options)| options.to_ascii_uppercase())
+    }
+
+    /// Whether the struct's table is `STRICT`.
+    pub(crate) fn strict(&self) -> bool {
+        self.table_options()
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|word| word == "STRICT")
+    }
+
+    /// Whether the struct's table is a `WITHOUT ROWID` table.
+    pub(crate) fn without_rowid(&self) -> bool {
+        self.table_options()
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|word| word == "WITHOUT")
+    }
+
+    /// Whether the struct consents to discard the table's column `name` in a rebuild.
+    pub(crate) fn consents_to_drop(&self, name: &str) -> bool {
+        self.drop_columns
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(name))
     }
 
     /// Whether the key is an `INTEGER PRIMARY KEY`: SQLite's rowid under another name, which

@@ -42,6 +42,12 @@ pub trait Table {
     const DROP_LEGACY_SQL: &'static [&'static str];
     /// The columns, in field order.
     const COLUMNS: &'static [Column];
+    /// Columns of the existing table that a rebuild may discard although they hold data:
+    /// columns whose fields were removed on purpose (`#[wrkflw_table(drop_columns("old"))]`).
+    /// Without consent, a rebuild that would discard a column holding any non-NULL value is
+    /// refused with [`Error::SchemaDrift`](crate::Error::SchemaDrift); a column that holds only
+    /// NULL goes without it. Default: none.
+    const DROP_COLUMNS: &'static [&'static str] = &[];
     /// `INSERT INTO {table} (...) VALUES (?1, ...)`: every field, in field order. A `None`
     /// in an `Option` field with a `default` gives way to the default
     /// (`coalesce(?n, default)`).
