@@ -244,9 +244,19 @@ impl Planner<'_> {
             && self.spec.key_is_rowid()
     }
 
-    /// The value a field takes from the row `o` of the old table.
+    /// The value a field takes from the row `o` of the old table, once the renames have
+    /// run (the column has the field's name).
     fn source(&self, column: &Column, found: &TableColumn) -> String {
-        let name = format!("o.{}", quoted(column.name));
+        self.value(column, found, column.name)
+    }
+
+    /// The same while planning, before the renames (the column has the table's name).
+    fn source_now(&self, column: &Column, found: &TableColumn) -> String {
+        self.value(column, found, &found.name)
+    }
+
+    fn value(&self, column: &Column, found: &TableColumn, name: &str) -> String {
+        let name = format!("o.{}", quoted(name));
         if self.converted(column, found) {
             format!("CAST({name} AS {})", column.sql_type)
         } else {
@@ -294,10 +304,11 @@ impl Planner<'_> {
         }
         for (column, found) in &self.drift.matched {
             let name = column.name;
+            let now = format!("o.{}", quoted(&found.name));
             let required = !column.nullable || column.primary_key;
             if required && !found.not_null {
                 checks.push(RowCheck {
-                    condition: format!("o.{} IS NULL", quoted(name)),
+                    condition: format!("{now} IS NULL"),
                     describe: Box::new(move |n, keys| {
                         format!(
                             "column `{name}` is NOT NULL in the struct but {} NULL there (keys {keys}); \
@@ -315,7 +326,7 @@ impl Planner<'_> {
                 };
                 let to = column.sql_type;
                 checks.push(RowCheck {
-                    condition: changed_by_cast(&format!("o.{}", quoted(name)), to.as_str()),
+                    condition: changed_by_cast(&now, to.as_str()),
                     describe: Box::new(move |n, keys| {
                         format!(
                             "column `{name}` is {from} in the table but {to} in the struct, and {} values that {to} \
@@ -382,7 +393,7 @@ impl Planner<'_> {
         if key.is_empty() || was_key {
             return Ok(None);
         }
-        let sources: Vec<String> = key.iter().map(|(c, f)| self.source(c, f)).collect();
+        let sources: Vec<String> = key.iter().map(|(c, f)| self.source_now(c, f)).collect();
         let group = sources.join(", ");
         let shared: i64 = self
             .conn
