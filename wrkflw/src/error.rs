@@ -269,21 +269,22 @@ pub enum Error {
         violations: Vec<ForeignKeyViolation>,
     },
 
-    /// After a rebuild's copy, the new table does not hold every row or every key of the old
-    /// one. Planning rules this out; the check is the proof.
+    /// After a rebuild's copy, the new table does not hold every row of the old one (a
+    /// trigger of the application's deleted some, say). Planning rules this out; the check
+    /// is the proof.
     #[error(
-        "rebuilding `{table}`: the new table holds {copied} of {expected} rows, and {missing} keys of the \
-         old table are missing from it; nothing was changed"
+        "rebuilding `{table}`: the copy inserted {copied} rows and the new table holds {held} of the old \
+         table's {expected}; nothing was changed"
     )]
     RebuildLostRows {
         /// The table.
         table: String,
         /// Rows in the old table.
         expected: u64,
-        /// Rows copied into the new one.
+        /// Rows the copy inserted.
         copied: u64,
-        /// Keys of the old table the new one lacks.
-        missing: u64,
+        /// Rows the new table holds.
+        held: u64,
     },
 
     /// The legacy table lacks a column the new table needs a value for.

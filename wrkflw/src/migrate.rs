@@ -268,6 +268,7 @@ impl Migrator {
                         self.on_conflict,
                         self.rebuild,
                         Counting::Count,
+                        false,
                     )?;
                     Ok(plan.plan)
                 })
@@ -389,13 +390,9 @@ impl Migration<'_, '_> {
             self.on_conflict,
             self.rebuild,
             Counting::Skip,
+            self.foreign_keys,
         )?;
-        let rebuilds = plan
-            .plan
-            .steps
-            .iter()
-            .any(|s| matches!(s.action, Action::RebuildTable { .. }));
-        if rebuilds && self.foreign_keys {
+        if plan.deferred {
             return Ok(None);
         }
         let mut report = MigrationReport {
@@ -640,21 +637,21 @@ impl Migration<'_, '_> {
         })
     }
 
-    /// Proves a rebuild's copy: the new table holds as many rows as the old one (the copy
-    /// inserted every row it read, or failed), and every key of the old table.
+    /// Proves a rebuild's copy: it inserted as many rows as the old table holds, and the new
+    /// table holds them all (see [`RebuildStep::Verify`]).
     fn verify_rebuild(&self, sql: &str, copied: u64) -> Result<()> {
-        let (expected, missing): (i64, i64) = self
+        let (expected, held): (i64, i64) = self
             .tx
             .query_row(sql, [], |row| Ok((row.get(0)?, row.get(1)?)))
             .map_err(self.fail(Step::Verify))?;
-        if expected as u64 == copied && missing == 0 {
+        if expected as u64 == copied && held as u64 == copied {
             return Ok(());
         }
         Err(Error::RebuildLostRows {
             table: self.spec.table.to_owned(),
             expected: expected as u64,
             copied,
-            missing: missing as u64,
+            held: held as u64,
         })
     }
 

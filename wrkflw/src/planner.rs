@@ -65,6 +65,8 @@ pub(crate) struct TablePlan {
     pub(crate) ledger_entry: ledger::Entry,
     /// The legacy table, when it exists.
     pub(crate) legacy: Option<LegacyPlan>,
+    /// The table needs a rebuild and planning stopped there: foreign keys are on.
+    pub(crate) deferred: bool,
 }
 
 #[derive(Debug)]
@@ -99,6 +101,8 @@ enum Found {
 
 impl TablePlan {
     /// `companions`: the other tables of the same `Migrator` that read this legacy table.
+    // Each argument is a separate input of the decision; bundling them would only move them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         conn: &Connection,
         spec: &TableSpec,
@@ -107,6 +111,7 @@ impl TablePlan {
         on_conflict: OnConflict,
         rebuild: Rebuild,
         counting: Counting,
+        defer_rebuild: bool,
     ) -> Result<TablePlan> {
         let inspect = sqlite_error(spec.table, Step::Inspect);
         if schema::journal_mode(conn).map_err(&inspect)? == "off" {
@@ -127,7 +132,30 @@ impl TablePlan {
         let own_capture = capture::trigger_names(spec.table);
         if table_existed {
             let existing = schema::columns(conn, spec.table).map_err(&inspect)?;
-            let change = rebuild::changes(conn, spec, &existing, rebuild, counting, &own_capture)?;
+            let change = rebuild::changes(
+                conn,
+                spec,
+                &existing,
+                rebuild,
+                counting,
+                &own_capture,
+                defer_rebuild,
+            )?;
+            if change.deferred {
+                return Ok(TablePlan {
+                    plan: Plan {
+                        table: spec.table.to_owned(),
+                        steps: Vec::new(),
+                    },
+                    table_existed,
+                    columns_added: Vec::new(),
+                    columns_renamed: Vec::new(),
+                    rebuilt: None,
+                    ledger_entry: ledger::Entry::default(),
+                    legacy: None,
+                    deferred: true,
+                });
+            }
             columns_added = change.added.iter().map(|c| c.name.to_owned()).collect();
             columns_renamed = change.renamed;
             kept = change.kept;
@@ -184,6 +212,7 @@ impl TablePlan {
                 rebuilt: dropped_columns,
                 ledger_entry,
                 legacy: None,
+                deferred: false,
             });
         };
 
@@ -363,6 +392,7 @@ impl TablePlan {
             columns_renamed,
             rebuilt: dropped_columns,
             ledger_entry: ledger::Entry::default(),
+            deferred: false,
             legacy: Some(LegacyPlan {
                 link,
                 capture,

@@ -58,6 +58,9 @@ pub(crate) struct SchemaChange {
     pub(crate) kept: Vec<&'static str>,
     /// Set when the table is rebuilt.
     pub(crate) rebuilt: Option<Rebuilt>,
+    /// The table needs a rebuild, not planned because foreign keys are on: the runner turns
+    /// them off and plans again.
+    pub(crate) deferred: bool,
 }
 
 #[derive(Debug)]
@@ -70,7 +73,8 @@ pub(crate) struct Rebuilt {
 }
 
 /// Plans the changes to an existing table. `own_capture` names this table's change
-/// capture triggers, which a rebuild drops and leaves to the capture to install again.
+/// capture triggers, which a rebuild drops and leaves to the capture to install again. With
+/// `defer`, a needed rebuild is only reported (`deferred`), before its checks read the rows.
 pub(crate) fn changes(
     conn: &Connection,
     spec: &TableSpec,
@@ -78,6 +82,7 @@ pub(crate) fn changes(
     policy: Rebuild,
     counting: Counting,
     own_capture: &[String],
+    defer: bool,
 ) -> Result<SchemaChange> {
     let drift = drift(conn, spec, existing)?;
     let mut steps: Vec<PlannedStep> = drift
@@ -101,6 +106,7 @@ pub(crate) fn changes(
             .collect(),
         kept: drift.matched.iter().map(|(c, _)| c.name).collect(),
         rebuilt: None,
+        deferred: false,
     };
     let mut blocking = drift.blocking.clone();
     if drift.rebuild.is_empty() {
@@ -123,6 +129,10 @@ pub(crate) fn changes(
         return Err(drift_error(spec, blocking));
     }
     refuse(spec, blocking)?;
+    if defer {
+        change.deferred = true;
+        return Ok(change);
+    }
 
     let planner = Planner {
         conn,
@@ -591,25 +601,16 @@ impl Planner<'_> {
                 main(table)
             ),
         ));
-        let same_key: Vec<String> = self
-            .drift
-            .matched
-            .iter()
-            .filter(|(c, _)| c.primary_key)
-            .map(|(c, f)| format!("n.{} = {}", quoted(c.name), self.source(c, f)))
-            .collect();
-        let missing = if same_key.is_empty() {
-            "0".to_owned()
-        } else {
-            format!(
-                "coalesce(sum(NOT EXISTS (SELECT 1 FROM main.{} AS n WHERE {})), 0)",
-                quoted(temporary),
-                same_key.join(" AND ")
-            )
-        };
+        // The copy has no conflict clause and no filter: it inserts every row it reads or
+        // fails. Equal counts then prove every row arrived; the keys it inserted are the old
+        // table's, unchanged or through a CAST proved above to change none.
         steps.push(step(
             RebuildStep::Verify,
-            format!("SELECT count(*), {missing} FROM {} AS o", main(table)),
+            format!(
+                "SELECT (SELECT count(*) FROM {}), (SELECT count(*) FROM main.{})",
+                main(table),
+                quoted(temporary)
+            ),
         ));
         steps.push(step(
             RebuildStep::DropOld,
