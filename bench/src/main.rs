@@ -16,6 +16,10 @@
 //!
 //! What the change capture costs the writes of an old deployment that still writes the kept
 //! legacy table is measured in `old_deployment.rs`, on the same legacy files.
+//!
+//! A table rebuild (a type change on one column of a table with two indexes) is measured
+//! beside the same twelve steps written by hand, with both runs' peak memory, at each size;
+//! `--rebuild-only` measures only that.
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -26,6 +30,7 @@ use wrkflw::rusqlite::Connection;
 use wrkflw::{CopyPath, LegacyTable, Table};
 
 mod old_deployment;
+mod rebuild_fixture;
 #[path = "../../wrkflw/examples/seed/mod.rs"]
 mod seed;
 
@@ -62,6 +67,10 @@ fn main() -> Outcome {
     );
     let mut table = Report::default();
     for &rows in &options.sizes {
+        rebuilds(&mut table, &dir, rows, options.rounds(rows))?;
+        if options.rebuild_only {
+            continue;
+        }
         let started = Instant::now();
         let legacy = dir.join(format!("legacy-{rows}.sqlite3"));
         build_legacy(&legacy, rows, seed::LEGACY_SCHEMA_SQL)?;
@@ -114,6 +123,7 @@ fn main() -> Outcome {
 /// The command line.
 struct Options {
     sizes: Vec<u64>,
+    rebuild_only: bool,
     rounds: Option<usize>,
     dir: Option<PathBuf>,
 }
@@ -122,6 +132,7 @@ impl Options {
     fn parse(args: &[String]) -> Outcome<Options> {
         let mut options = Options {
             sizes: vec![10_000, 100_000, 1_000_000],
+            rebuild_only: false,
             rounds: None,
             dir: None,
         };
@@ -130,6 +141,7 @@ impl Options {
             let mut value = || args.next().ok_or(format!("{arg} needs a value"));
             match arg.as_str() {
                 "--quick" => options.sizes = vec![10_000, 100_000],
+                "--rebuild-only" => options.rebuild_only = true,
                 "--rows" => {
                     options.sizes = value()?
                         .split(',')
@@ -140,7 +152,7 @@ impl Options {
                 "--dir" => options.dir = Some(PathBuf::from(value()?)),
                 other => {
                     return Err(format!(
-                        "unknown option {other}; expected --quick, --rows N[,N...], --rounds N, --dir PATH"
+                        "unknown option {other}; expected --quick, --rows N[,N...], --rounds N, --dir PATH, --rebuild-only"
                     )
                     .into())
                 }
@@ -462,12 +474,77 @@ fn peak_memory(table: &mut Report, dir: &Path, legacy: &Path, rows: u64) -> Outc
     Ok(())
 }
 
+/// A rebuild of `rows` items by wrkflw against the hand-written twelve steps, alternating
+/// on fresh copies of one file, then both rebuilds' peak memory, each in a child process.
+fn rebuilds(table: &mut Report, dir: &Path, rows: u64, rounds: usize) -> Outcome {
+    let template = dir.join(format!("items-{rows}.sqlite3"));
+    let started = Instant::now();
+    rebuild_fixture::build(&template, rows)?;
+    eprintln!(
+        "built {} items ({} MB) in {:.1} s",
+        thousands(rows),
+        std::fs::metadata(&template)?.len() / 1_000_000,
+        started.elapsed().as_secs_f64()
+    );
+    let work = dir.join("rebuild.sqlite3");
+    let mut samples = Samples::default();
+    for _ in 0..rounds {
+        let mut conn = fresh_copy(&template, &work, Journal::Rollback)?;
+        samples
+            .ours
+            .push(timed(|| Ok(rebuild_fixture::rebuild_with_wrkflw(&mut conn)?))?.0);
+        drop(conn);
+        let conn = fresh_copy(&template, &work, Journal::Rollback)?;
+        samples
+            .baseline
+            .push(timed(|| Ok(rebuild_fixture::rebuild_by_hand(&conn)?))?.0);
+    }
+    table.push(Line {
+        what: "rebuild (type change, two indexes) vs the twelve steps by hand",
+        rows,
+        journal: Journal::Rollback.name(),
+        ours: Figure::Time(samples.ours_median()),
+        baseline: Figure::Time(samples.baseline_median()),
+        goal: Some(1.10),
+    });
+    let peak = |which: &str| -> Outcome<u64> {
+        drop(fresh_copy(&template, &work, Journal::Rollback)?);
+        let output = Command::new(std::env::current_exe()?)
+            .args([CHILD_FLAG, which])
+            .arg(&work)
+            .output()?;
+        if !output.status.success() {
+            return Err(format!(
+                "peak-memory child failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+            .into());
+        }
+        Ok(String::from_utf8(output.stdout)?.trim().parse()?)
+    };
+    let ours = peak("rebuild-wrkflw")?;
+    let baseline = peak("rebuild-hand")?;
+    table.push(Line {
+        what: "peak memory of the rebuild vs the twelve steps by hand",
+        rows,
+        journal: Journal::Rollback.name(),
+        ours: Figure::Kibibytes(ours),
+        baseline: Figure::Kibibytes(baseline),
+        goal: None,
+    });
+    remove_database(&work)?;
+    remove_database(&template)?;
+    Ok(())
+}
+
 /// In the child: migrate the file one way and print the process's peak resident set in KiB.
 fn peak_memory_child(which: &str, path: &Path) -> Outcome {
     let mut conn = Connection::open(path)?;
     match which {
         "wrkflw" => drop(wrkflw_migrate(&mut conn)?),
         "seed" => seed_first_migration(&conn)?,
+        "rebuild-wrkflw" => rebuild_fixture::rebuild_with_wrkflw(&mut conn)?,
+        "rebuild-hand" => rebuild_fixture::rebuild_by_hand(&conn)?,
         other => return Err(format!("unknown migration {other}").into()),
     }
     drop(conn);

@@ -13,6 +13,63 @@ pub mod seed;
 
 pub use seed::WorkflowRun;
 
+/// The seed table with `status` optional: a struct that needs the seed's table rebuilt.
+pub mod loose {
+    use wrkflw::wrkflw_table;
+
+    #[wrkflw_table(rename_from = "workflow_runs")]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct LooseRun {
+        #[wrkflw(primary_key)]
+        pub run_id: String,
+        #[wrkflw(index)]
+        pub workflow_id: String,
+        #[wrkflw(index)]
+        pub status: Option<String>,
+        pub execution_path: Option<String>,
+        pub step_results: Option<String>,
+        pub state: Option<String>,
+        pub input_data: Option<String>,
+        pub result: Option<String>,
+        pub error: Option<String>,
+        #[wrkflw(default = "unixepoch()")]
+        pub created_at: Option<i64>,
+        #[wrkflw(default = "unixepoch()")]
+        pub updated_at: Option<i64>,
+    }
+}
+
+pub use loose::LooseRun;
+
+/// What surrounds the seed's table in the rebuild tests: an index of the user's, a
+/// referencing table (every tenth run has a note), a trigger and a view.
+pub const AROUND_RUNS_SQL: &str = "
+CREATE INDEX runs_by_created ON wrkflw_workflow_runs (created_at);
+CREATE TABLE run_notes (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES wrkflw_workflow_runs (run_id) ON DELETE CASCADE
+);
+INSERT INTO run_notes SELECT rowid, run_id FROM wrkflw_workflow_runs WHERE rowid % 10 = 0;
+CREATE TABLE run_audit (run_id TEXT);
+CREATE TRIGGER runs_audit AFTER UPDATE ON wrkflw_workflow_runs BEGIN
+  INSERT INTO run_audit VALUES (NEW.run_id);
+END;
+CREATE VIEW failed_runs AS SELECT run_id FROM wrkflw_workflow_runs WHERE status = 'failed';
+";
+
+/// A file whose seed table of `rows` runs (migrated, legacy table dropped) is surrounded by
+/// [`AROUND_RUNS_SQL`]: [`LooseRun`] rebuilds it.
+pub fn runs_to_rebuild(rows: u64) -> DbFile {
+    let db = DbFile::legacy(rows);
+    let mut conn = db.open();
+    <WorkflowRun as wrkflw::Table>::migrate(&mut conn, wrkflw::LegacyTable::Drop).unwrap();
+    conn.execute_batch(AROUND_RUNS_SQL).unwrap();
+    // No free pages (the legacy table's, dropped): SQLite does not journal the old content of
+    // free pages it reuses, so a rolled-back file equals its old bytes only without them.
+    conn.execute_batch("VACUUM").unwrap();
+    db
+}
+
 /// A SQLite file in its own temporary directory, removed when dropped.
 pub struct DbFile {
     _dir: TempDir,

@@ -2,7 +2,8 @@
 //! intact, the new table absent (as before) or complete, and the next `migrate` finishes.
 //! Proved by killing a child process at many points of a 100,000-row migration, in
 //! rollback-journal and WAL mode, during a reconcile, and while old deployments in other
-//! processes write the legacy table.
+//! processes write the legacy table; and a rebuild of the table, killed at many points, leaves
+//! the table as it was or rebuilt, never in between.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -11,7 +12,8 @@ use std::time::{Duration, Instant};
 use wrkflw::rusqlite::Connection;
 use wrkflw::{CaptureStatus, LegacyTable, Table};
 use wrkflw_tests::{
-    capture_triggers, count, exists, integrity, mirror_differences, DbFile, WorkflowRun,
+    capture_triggers, count, exists, integrity, mirror_differences, runs_to_rebuild, schema,
+    table_info, DbFile, LooseRun, WorkflowRun,
 };
 
 const ROWS: u64 = 100_000;
@@ -31,8 +33,13 @@ fn fingerprint(conn: &Connection, table: &str) -> (i64, i64, i64) {
 }
 
 fn child(db: &DbFile, pause_after: Option<u64>) -> Child {
+    spawn(&[], db, pause_after)
+}
+
+/// `migrate-child [mode...] <db> [pause-after n]`.
+fn spawn(mode: &[&str], db: &DbFile, pause_after: Option<u64>) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_migrate-child"));
-    command.arg(db.path());
+    command.args(mode).arg(db.path());
     if let Some(n) = pause_after {
         command.args(["pause-after", &n.to_string()]);
     }
@@ -46,7 +53,10 @@ fn child(db: &DbFile, pause_after: Option<u64>) -> Child {
 /// Starts a child that pauses inside SQLite after `point` progress callbacks, kills it with
 /// SIGKILL there, and says whether it had paused (rather than finished first).
 fn kill_when_paused(db: &DbFile, point: u64) -> bool {
-    let mut running = child(db, Some(point));
+    kill_paused(spawn(&[], db, Some(point)))
+}
+
+fn kill_paused(mut running: Child) -> bool {
     let mut line = String::new();
     BufReader::new(running.stdout.take().unwrap())
         .read_line(&mut line)
@@ -272,5 +282,79 @@ fn sigkill_while_old_deployments_write_the_legacy_table() {
         assert_ne!(count(&conn, "wrkflw_workflow_runs"), LEGACY_ROWS as i64);
         let report = WorkflowRun::migrate(&mut db.open(), LegacyTable::Drop).unwrap();
         assert_eq!((report.rows_copied, report.legacy_dropped), (0, true));
+    }
+}
+
+/// The schema without the rebuilt table's own `CREATE TABLE` and the ledger, which the
+/// rebuild rewrites: every index, trigger, view and other table.
+fn around_the_table(conn: &Connection) -> Vec<(String, String, Option<String>)> {
+    schema(conn)
+        .into_iter()
+        .filter(|(_, name, _)| {
+            name != "wrkflw_workflow_runs" && !name.contains("wrkflw_migrations")
+        })
+        .collect()
+}
+
+#[test]
+fn sigkill_at_any_point_of_a_rebuild() {
+    // 100,000 runs with two indexes of the struct, one of the user's, a trigger, a view and
+    // a referencing table (foreign keys on, as rusqlite's SQLite has them): the table is
+    // rebuilt by a child process that is killed part-way, in both journal modes.
+    for wal in [false, true] {
+        let template = runs_to_rebuild(ROWS);
+        if wal {
+            template
+                .open()
+                .execute_batch("PRAGMA journal_mode = WAL")
+                .unwrap();
+        }
+        let conn = template.open();
+        let table = fingerprint(&conn, "wrkflw_workflow_runs");
+        let around = around_the_table(&conn);
+        let notes = count(&conn, "run_notes");
+        drop(conn);
+
+        let output = spawn(&["rebuild"], &template.copy(), None)
+            .wait_with_output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(stdout.starts_with("copied 0 "), "{stdout}");
+        let callbacks: u64 = stdout.split_whitespace().nth(3).unwrap().parse().unwrap();
+        assert!(callbacks > PROGRESS_POINTS * 10, "{stdout}");
+
+        for i in 1..=PROGRESS_POINTS {
+            let point = callbacks * i / (PROGRESS_POINTS + 1);
+            let db = template.copy();
+            assert!(
+                kill_paused(spawn(&["rebuild"], &db, Some(point))),
+                "wal={wal}, callback {point} of {callbacks}"
+            );
+            let mut conn = db.open();
+            let at = format!("wal={wal}, killed at callback {point} of {callbacks}");
+            assert_eq!(integrity(&conn), "ok", "{at}");
+            assert!(
+                table_info(&conn, "wrkflw_workflow_runs")[2].2,
+                "{at}: status is NOT NULL as before the killed run"
+            );
+            assert!(
+                !exists(&conn, "wrkflw_workflow_runs__wrkflw_rebuild"),
+                "{at}"
+            );
+            assert_eq!(fingerprint(&conn, "wrkflw_workflow_runs"), table, "{at}");
+            assert_eq!(around_the_table(&conn), around, "{at}");
+            assert_eq!(count(&conn, "run_notes"), notes, "{at}");
+
+            let report = LooseRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+            assert!(report.rebuilt, "{at}: {report}");
+            assert!(!table_info(&conn, "wrkflw_workflow_runs")[2].2, "{at}");
+            assert_eq!(fingerprint(&conn, "wrkflw_workflow_runs"), table, "{at}");
+            assert_eq!(around_the_table(&conn), around, "{at}");
+            assert_eq!(count(&conn, "run_notes"), notes, "{at}");
+            let on: bool = conn
+                .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+                .unwrap();
+            assert!(on, "{at}");
+        }
     }
 }

@@ -2,7 +2,9 @@
 //! byte for byte as it was.
 
 use wrkflw::{Error, LegacyTable, NullCount, Table};
-use wrkflw_tests::{count, exists, schema, seed, DbFile, WorkflowRun};
+use wrkflw_tests::{
+    count, exists, runs_to_rebuild, schema, seed, table_info, DbFile, LooseRun, WorkflowRun,
+};
 
 /// A legacy file whose table lets NULL into columns the new table requires, as an old
 /// release's looser schema or hand edits can.
@@ -138,4 +140,47 @@ fn a_connection_already_in_a_transaction_gets_a_step_error() {
     assert!(error.to_string().starts_with(
         "migrating `wrkflw_workflow_runs`: starting the transaction failed, nothing was changed:"
     ));
+}
+
+#[test]
+fn a_rebuild_that_fails_at_its_last_step_leaves_the_file_byte_for_byte_as_it_was() {
+    // 100,000 runs with indexes, a trigger, a view and a referencing table holding two rows
+    // whose run is gone (written with foreign keys off): the rebuild copies every row,
+    // drops, renames and recreates everything, then its foreign key check fails.
+    let db = runs_to_rebuild(100_000);
+    let conn = db.open();
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         INSERT INTO run_notes (run_id) VALUES ('gone-1'), ('gone-2');",
+    )
+    .unwrap();
+    drop(conn);
+    let bytes = db.bytes();
+
+    let mut conn = db.open();
+    let before = schema(&conn);
+    let error = LooseRun::migrate(&mut conn, LegacyTable::Keep).unwrap_err();
+    assert!(
+        matches!(&error, Error::ForeignKeyViolations { table, violations }
+            if table == "wrkflw_workflow_runs" && violations.len() == 1 && violations[0].rows == 2),
+        "{error:?}"
+    );
+    assert_eq!(schema(&conn), before);
+    assert!(
+        table_info(&conn, "wrkflw_workflow_runs")[2].2,
+        "status is NOT NULL still"
+    );
+    assert_eq!(count(&conn, "wrkflw_workflow_runs"), 100_000);
+    drop(conn);
+    let after = db.bytes();
+    let differing: Vec<usize> = (0..bytes.len().max(after.len()))
+        .filter(|&i| bytes.get(i) != after.get(i))
+        .take(20)
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "the file is byte for byte as before: {} vs {} bytes, differing at {differing:?}",
+        bytes.len(),
+        after.len()
+    );
 }

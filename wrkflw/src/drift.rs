@@ -1,6 +1,10 @@
-//! Drift: how an existing table differs from its struct. Columns the struct gained that can
-//! be added (nullable or defaulted) become `ALTER TABLE ... ADD COLUMN`; any other difference
-//! is [`Error::SchemaDrift`], listing each, before anything is written.
+//! Drift: how an existing table differs from its struct, sorted by what can settle each
+//! difference. A field renamed with `rename_from` whose old column is still there is an
+//! `ALTER TABLE ... RENAME COLUMN`; columns the struct gained that can be added (nullable or
+//! defaulted) are `ALTER TABLE ... ADD COLUMN`; anything else ALTER cannot express needs the
+//! table rebuilt ([`crate::rebuild`] plans that, or refuses); and a difference no statement
+//! can settle (rows that would have no value for a new required column) is
+//! [`Error::SchemaDrift`](crate::Error::SchemaDrift).
 
 use rusqlite::Connection;
 
@@ -8,40 +12,95 @@ use crate::error::{sqlite_error, Step};
 use crate::schema::{self, TableColumn};
 use crate::spec::TableSpec;
 use crate::sql_text::{main, normalized_default, quoted};
-use crate::{Column, Error, Result};
+use crate::{Column, Result};
 
-/// Compares the existing table with the struct. Returns the columns to add (new in the
-/// struct, nullable or with a default); any other difference is a [`Error::SchemaDrift`].
-pub(crate) fn drift<'s>(
+/// The differences between the table and the struct.
+#[derive(Debug)]
+pub(crate) struct Drift {
+    /// Fields whose `rename_from` column is in the table under its old name: (old name,
+    /// field).
+    pub(crate) renames: Vec<(String, &'static Column)>,
+    /// Fields new in the struct that `ADD COLUMN` can add.
+    pub(crate) added: Vec<&'static Column>,
+    /// Why the table needs a rebuild, one sentence each; empty when ALTER is enough.
+    pub(crate) rebuild: Vec<String>,
+    /// Differences nothing can settle by itself, each saying what would.
+    pub(crate) blocking: Vec<String>,
+    /// Each field with the table's column it keeps (after the renames), in field order.
+    pub(crate) matched: Vec<(&'static Column, TableColumn)>,
+    /// Columns of the table that no field keeps.
+    pub(crate) removed: Vec<TableColumn>,
+}
+
+/// Compares the existing table with the struct.
+pub(crate) fn drift(
     conn: &Connection,
-    spec: &'s TableSpec,
+    spec: &TableSpec,
     existing: &[TableColumn],
-) -> Result<Vec<&'s Column>> {
-    let mut differences = Vec::new();
-    let mut added = Vec::new();
+) -> Result<Drift> {
+    let inspect = sqlite_error(spec.table, Step::Inspect);
+    let find = |name: &str| existing.iter().find(|c| c.name.eq_ignore_ascii_case(name));
+    let mut drift = Drift {
+        renames: Vec::new(),
+        added: Vec::new(),
+        rebuild: Vec::new(),
+        blocking: Vec::new(),
+        matched: Vec::new(),
+        removed: Vec::new(),
+    };
+    // Asked once, only when a difference depends on it.
+    let mut has_rows = None;
+    let mut holds_rows = || -> Result<bool> {
+        if let Some(known) = has_rows {
+            return Ok(known);
+        }
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", main(spec.table));
+        let known = conn
+            .query_row(&sql, [], |row| row.get(0))
+            .map_err(&inspect)?;
+        has_rows = Some(known);
+        Ok(known)
+    };
     for column in spec.columns {
-        let Some(found) = existing
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(column.name))
-        else {
+        let renamed = column
+            .rename_from
+            .filter(|_| find(column.name).is_none())
+            .and_then(find);
+        let Some(found) = find(column.name).or(renamed) else {
             if column.primary_key {
-                differences.push(format!(
-                    "primary key `{}` is not in the table; a key cannot be added to a table",
+                if holds_rows()? {
+                    drift.blocking.push(format!(
+                        "primary key `{}` is not in the table, and the rows already there have no value for it; \
+                         keep the key the table has, or empty the table",
+                        column.name
+                    ));
+                } else {
+                    drift
+                        .rebuild
+                        .push(format!("primary key `{}` is not in the table", column.name));
+                }
+            } else if column.nullable || column.default.is_some() {
+                drift.added.push(column);
+            } else if holds_rows()? {
+                drift.blocking.push(format!(
+                    "column `{}` is new, NOT NULL and has no default, so the rows already in the table would have no value for it; make it `Option<_>` or give it a `default`",
                     column.name
                 ));
-            } else if column.nullable || column.default.is_some() {
-                added.push(column);
             } else {
-                differences.push(format!(
-                    "column `{}` is new, NOT NULL and has no default, so the rows already in the table would have no value for it; make it `Option<_>` or give it a `default`",
+                drift.rebuild.push(format!(
+                    "column `{}` is new, NOT NULL and has no default (ADD COLUMN cannot add it)",
                     column.name
                 ));
             }
             continue;
         };
+        if renamed.is_some() {
+            drift.renames.push((found.name.clone(), column));
+        }
+        drift.matched.push((column, found.clone()));
         let declared = found.declared_type.to_ascii_uppercase();
         if declared != column.sql_type.as_str() {
-            differences.push(format!(
+            drift.rebuild.push(format!(
                 "column `{}` is {} in the table but {} in the struct",
                 column.name,
                 if declared.is_empty() {
@@ -53,23 +112,22 @@ pub(crate) fn drift<'s>(
             ));
         }
         if found.generated {
-            differences.push(format!(
+            drift.rebuild.push(format!(
                 "column `{}` is generated in the table but a stored column in the struct",
                 column.name
             ));
         }
         // Keys and values compare by the column's collation: another one would make the
         // table hold `'A'` and `'a'` as one key, or find a row the legacy table holds apart.
-        let collation = schema::collation(conn, spec.table, &found.name)
-            .map_err(sqlite_error(spec.table, Step::Inspect))?;
+        let collation = schema::collation(conn, spec.table, &found.name).map_err(&inspect)?;
         if !collation.eq_ignore_ascii_case("BINARY") {
-            differences.push(format!(
+            drift.rebuild.push(format!(
                 "column `{}` compares with COLLATE {collation} in the table but BINARY in the struct",
                 column.name
             ));
         }
         if found.primary_key != column.primary_key {
-            differences.push(format!(
+            drift.rebuild.push(format!(
                 "column `{}` is {} in the table but {} in the struct",
                 column.name,
                 key_word(found.primary_key),
@@ -80,7 +138,7 @@ pub(crate) fn drift<'s>(
         // when it copies, so such a key is not drift.
         let tolerated = column.primary_key && found.primary_key && !found.not_null;
         if found.not_null == column.nullable && !tolerated {
-            differences.push(format!(
+            drift.rebuild.push(format!(
                 "column `{}` is {} in the table but {} in the struct",
                 column.name,
                 null_word(found.not_null),
@@ -90,7 +148,7 @@ pub(crate) fn drift<'s>(
         let table_default = found.default.as_deref().map(normalized_default);
         let struct_default = column.default.map(normalized_default);
         if table_default != struct_default {
-            differences.push(format!(
+            drift.rebuild.push(format!(
                 "column `{}` has DEFAULT {} in the table but {} in the struct",
                 column.name,
                 table_default.unwrap_or("(none)"),
@@ -99,25 +157,27 @@ pub(crate) fn drift<'s>(
         }
     }
     for found in existing {
-        if !spec
-            .columns
+        let kept = drift
+            .matched
             .iter()
-            .any(|c| c.name.eq_ignore_ascii_case(&found.name))
-        {
-            differences.push(format!(
+            .any(|(_, c)| c.name.eq_ignore_ascii_case(&found.name));
+        if !kept {
+            drift.rebuild.push(format!(
                 "column `{}` is in the table but not in the struct",
                 found.name
             ));
+            drift.removed.push(found.clone());
         }
     }
-    if differences.is_empty() {
-        Ok(added)
-    } else {
-        Err(Error::SchemaDrift {
-            table: spec.table.to_owned(),
-            differences,
-        })
+    let table_strict = schema::is_strict(conn, spec.table).map_err(&inspect)?;
+    if table_strict != spec.strict() {
+        drift.rebuild.push(if table_strict {
+            "the table is STRICT but the struct's is not".to_owned()
+        } else {
+            "the struct's table is STRICT but the table is not".to_owned()
+        });
     }
+    Ok(drift)
 }
 
 fn key_word(primary_key: bool) -> &'static str {
@@ -151,4 +211,14 @@ pub(crate) fn add_column_sql(table: &str, column: &Column) -> String {
         sql.push_str(&format!(" DEFAULT ({default})"));
     }
     sql
+}
+
+/// `ALTER TABLE ... RENAME COLUMN` for a field renamed with `rename_from`.
+pub(crate) fn rename_column_sql(table: &str, from: &str, to: &str) -> String {
+    format!(
+        "ALTER TABLE {} RENAME COLUMN {} TO {}",
+        main(table),
+        quoted(from),
+        quoted(to)
+    )
 }

@@ -230,18 +230,64 @@ pub enum Error {
         table: String,
     },
 
-    /// The table exists with a shape the struct does not describe, in a way `migrate` will
-    /// not change by itself (it only adds nullable or defaulted columns).
+    /// The table exists with a shape the struct does not describe, and `migrate` will not
+    /// change it by itself: a difference no statement can settle without losing data (rows
+    /// with no value for a new required column, a column holding data that the struct
+    /// removed without `drop_columns`, NULLs where the struct says `NOT NULL`, values a new
+    /// type would change), or any difference `ALTER TABLE` cannot express while rebuilds are
+    /// off ([`Rebuild::Never`](crate::Rebuild::Never)). Each difference says what would settle it.
     #[error(
-        "table `{table}` differs from its struct: {}; nothing was changed. Change the struct back, \
-         or migrate the table by hand (SQLite's ALTER TABLE cannot change a column)",
+        "table `{table}` differs from its struct: {}; nothing was changed",
         differences.join("; ")
     )]
     SchemaDrift {
         /// The table.
         table: String,
-        /// Each difference, as a sentence naming the column.
+        /// Each difference, as a sentence naming the column and what would settle it.
         differences: Vec<String>,
+    },
+
+    /// The table needs a rebuild, and the connection is inside a transaction: SQLite only
+    /// turns foreign keys off (which a rebuild needs, so that dropping the old table does not
+    /// cascade) outside one.
+    #[error(
+        "`{table}` needs a rebuild, which cannot run inside the transaction open on this connection; \
+         nothing was changed. Commit or roll it back and migrate again"
+    )]
+    RebuildInTransaction {
+        /// The table.
+        table: String,
+    },
+
+    /// After a rebuild, rows of the table or rows that reference it break a foreign key.
+    #[error(
+        "rebuilding `{table}` would break foreign keys: {}; nothing was changed. \
+         `PRAGMA foreign_key_check` lists the rows",
+        violations.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    ForeignKeyViolations {
+        /// The rebuilt table.
+        table: String,
+        /// Each broken foreign key with its count of rows.
+        violations: Vec<ForeignKeyViolation>,
+    },
+
+    /// After a rebuild's copy, the new table does not hold every row of the old one (a
+    /// trigger of the application's deleted some, say). Planning rules this out; the check
+    /// is the proof.
+    #[error(
+        "rebuilding `{table}`: the copy inserted {copied} rows and the new table holds {held} of the old \
+         table's {expected}; nothing was changed"
+    )]
+    RebuildLostRows {
+        /// The table.
+        table: String,
+        /// Rows in the old table.
+        expected: u64,
+        /// Rows the copy inserted.
+        copied: u64,
+        /// Rows the new table holds.
+        held: u64,
     },
 
     /// The legacy table lacks a column the new table needs a value for.
@@ -485,6 +531,32 @@ impl KeyProblem {
     }
 }
 
+/// Rows that break one foreign key after a rebuild, in [`Error::ForeignKeyViolations`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKeyViolation {
+    /// The table holding the rows (the rebuilt table, or one that references it).
+    pub table: String,
+    /// The referencing column or columns, joined by `, `.
+    pub columns: String,
+    /// The table the foreign key references.
+    pub parent: String,
+    /// How many rows break it.
+    pub rows: u64,
+}
+
+impl fmt::Display for ForeignKeyViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} of `{}` ({}) referencing `{}`",
+            rows(self.rows),
+            self.table,
+            self.columns,
+            self.parent
+        )
+    }
+}
+
 /// A column of legacy rows that hold NULL where the new table says `NOT NULL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NullCount {
@@ -549,6 +621,12 @@ pub enum Step {
     DropLegacy,
     /// `ALTER TABLE ... ADD COLUMN`.
     AddColumn,
+    /// `ALTER TABLE ... RENAME COLUMN`.
+    RenameColumn,
+    /// Rebuilding the table.
+    Rebuild,
+    /// `PRAGMA foreign_keys`: turning foreign keys off for a rebuild, or back on.
+    ForeignKeys,
     /// Reading or writing the migration ledger.
     Ledger,
     /// `COMMIT`.
@@ -568,6 +646,9 @@ impl fmt::Display for Step {
             Step::Settle => "settling conflicts",
             Step::DropLegacy => "dropping the legacy table",
             Step::AddColumn => "adding a column",
+            Step::RenameColumn => "renaming a column",
+            Step::Rebuild => "rebuilding the table",
+            Step::ForeignKeys => "switching foreign keys",
             Step::Ledger => "recording the migration in the ledger",
             Step::Commit => "committing",
         })

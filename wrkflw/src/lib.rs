@@ -47,6 +47,7 @@ mod link;
 mod migrate;
 mod plan;
 mod planner;
+mod rebuild;
 mod report;
 mod rows;
 mod schema;
@@ -64,10 +65,11 @@ pub use wrkflw_macros::wrkflw_table;
 pub use rusqlite;
 
 pub use conflicts::OnConflict;
-pub use error::{Error, KeyProblem, NullCount, Result, Step};
+pub use error::{Error, ForeignKeyViolation, KeyProblem, NullCount, Result, Step};
 pub use ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
 pub use migrate::{migrate, row_counts, Migrator, DEFAULT_BUSY_TIMEOUT};
-pub use plan::{plan, Action, CopyPath, Plan, PlannedStep};
+pub use plan::{plan, Action, CopyPath, Plan, PlannedStep, RebuildStep};
+pub use rebuild::Rebuild;
 pub use report::{CaptureStatus, MigrationReport, RowCounts};
 pub use table::{
     key, Column, ForeignKey, Index, Key, KeyPart, LegacyTable, OnDelete, SqlType, Table,

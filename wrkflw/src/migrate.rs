@@ -10,13 +10,17 @@ use crate::conflicts::{self, Settled};
 use crate::constraints;
 use crate::error::{classify, Step};
 use crate::ledger;
+use crate::plan::RebuildStep;
 use crate::plan::{in_read_transaction, Action, CopyPath, Plan};
 use crate::planner::{copied_rows, Counting, LegacyFate, LegacyPlan, TablePlan};
+use crate::rebuild::Rebuild;
 use crate::schema;
 use crate::spec::TableSpec;
 use crate::sql_text::main;
 use crate::verify;
-use crate::{Error, LegacyTable, MigrationReport, OnConflict, Result, RowCounts, Table};
+use crate::{
+    Error, ForeignKeyViolation, LegacyTable, MigrationReport, OnConflict, Result, RowCounts, Table,
+};
 
 /// How long a migration waits for another connection's write lock before it gives up with
 /// [`Error::Busy`], unless [`Migrator::busy_timeout`] says otherwise.
@@ -37,7 +41,13 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 ///   they write nothing. A capture found missing (the legacy table recreated, its triggers
 ///   dropped) is reconciled by key once and installed again.
 /// - The table exists with fewer columns: nullable or defaulted fields are added with
-///   `ALTER TABLE ... ADD COLUMN`; any other difference is [`Error::SchemaDrift`].
+///   `ALTER TABLE ... ADD COLUMN`; a field renamed with `rename_from` renames its column
+///   (`ALTER TABLE ... RENAME COLUMN`).
+/// - The table differs from the struct in a way `ALTER TABLE` cannot express (a type,
+///   `NOT NULL`, a default, the key, a removed field, `STRICT`): it is rebuilt by SQLite's
+///   twelve-step procedure, its indexes, triggers and views created again, after checking
+///   that no value would be lost; see [`Rebuild`]. Foreign keys are turned off for the run
+///   and back on after it.
 /// - With [`LegacyTable::Drop`] the legacy table is dropped after the check, in the same
 ///   transaction, unless other tables' foreign keys, views or triggers use it.
 /// - A legacy row the new table would reject (a NULL in a `NOT NULL` column, a key that is
@@ -97,6 +107,7 @@ pub struct Migrator {
     tables: Vec<TableSpec>,
     busy_timeout: Duration,
     on_conflict: OnConflict,
+    rebuild: Rebuild,
 }
 
 impl Default for Migrator {
@@ -105,6 +116,7 @@ impl Default for Migrator {
             tables: Vec::new(),
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             on_conflict: OnConflict::default(),
+            rebuild: Rebuild::default(),
         }
     }
 }
@@ -141,12 +153,33 @@ impl Migrator {
         self
     }
 
+    /// Whether a table whose struct changed in a way `ALTER TABLE` cannot express is
+    /// rebuilt ([`Rebuild::WhenNeeded`], the default) or refused with
+    /// [`Error::SchemaDrift`] ([`Rebuild::Never`]).
+    ///
+    /// ```
+    /// use wrkflw::{Migrator, Rebuild};
+    /// # #[wrkflw::wrkflw_table] struct Task { #[wrkflw(primary_key)] id: i64 }
+    /// let migrator = Migrator::new().table::<Task>().rebuild(Rebuild::Never);
+    /// ```
+    #[must_use]
+    pub fn rebuild(mut self, rebuild: Rebuild) -> Migrator {
+        self.rebuild = rebuild;
+        self
+    }
+
     /// Migrates every table in one `BEGIN IMMEDIATE` transaction, and returns one report per
     /// table, in the order added. On error nothing is changed.
     ///
     /// Tables run in the order added, except that a table runs after the tables its
     /// `references` columns name, so that their rows are there when its rows are copied;
     /// tables that reference each other in a cycle are [`Error::ForeignKeyCycle`].
+    ///
+    /// When a table is rebuilt and the connection enforces foreign keys, they are turned off
+    /// before the transaction (SQLite ignores the pragma inside one, and dropping the old
+    /// table would otherwise delete or orphan the rows that reference it) and back on after
+    /// it, on success and on error; the rebuild checks the foreign keys itself. A rebuild on
+    /// a connection inside a transaction is [`Error::RebuildInTransaction`].
     pub fn run(&self, conn: &mut Connection, legacy: LegacyTable) -> Result<Vec<MigrationReport>> {
         let (ordered, added_at) = self.in_reference_order()?;
         let reports = ordered.run_in_order(conn, legacy)?;
@@ -161,22 +194,73 @@ impl Migrator {
         let first = self.tables.first().map_or("", |t| t.table);
         let timeout = self.busy_timeout;
         with_busy_timeout(conn, first, timeout, |conn| {
-            in_transaction(conn, first, timeout, |tx| {
-                self.tables
-                    .iter()
-                    .enumerate()
-                    .map(|(i, spec)| {
-                        Migration {
-                            tx,
-                            spec,
-                            timeout,
-                            on_conflict: self.on_conflict,
-                        }
-                        .run(self.fate(i, legacy), &self.companions(i))
-                    })
-                    .collect()
+            if !conn.is_autocommit() {
+                self.refuse_rebuild_in_transaction(conn, legacy)?;
+            }
+            if let Some(reports) = self.attempt(conn, legacy, timeout)? {
+                return Ok(reports);
+            }
+            // A table needs a rebuild and foreign keys are on: the attempt rolled back
+            // before writing anything. Again with them off, then on again whatever happens.
+            let fail = |source| classify(first, Step::ForeignKeys, timeout, source);
+            conn.execute_batch("PRAGMA foreign_keys = OFF")
+                .map_err(fail)?;
+            let result = self.attempt(conn, legacy, timeout);
+            let restored = conn.execute_batch("PRAGMA foreign_keys = ON");
+            let reports = result?;
+            restored.map_err(fail)?;
+            reports.ok_or_else(|| Error::Step {
+                table: first.to_owned(),
+                step: Step::ForeignKeys,
+                source: rusqlite::Error::InvalidQuery,
             })
         })
+    }
+
+    /// One transaction over every table; `None`, rolled back, when a table needs a rebuild
+    /// while foreign keys are on.
+    fn attempt(
+        &self,
+        conn: &mut Connection,
+        legacy: LegacyTable,
+        timeout: Duration,
+    ) -> Result<Option<Vec<MigrationReport>>> {
+        let first = self.tables.first().map_or("", |t| t.table);
+        in_transaction(conn, first, timeout, |tx| {
+            let foreign_keys = schema::foreign_keys_enabled(tx)
+                .map_err(|source| classify(first, Step::ForeignKeys, timeout, source))?;
+            let mut reports = Vec::new();
+            for (i, spec) in self.tables.iter().enumerate() {
+                let migration = Migration {
+                    tx,
+                    spec,
+                    timeout,
+                    on_conflict: self.on_conflict,
+                    rebuild: self.rebuild,
+                    foreign_keys,
+                };
+                match migration.run(self.fate(i, legacy), &self.companions(i))? {
+                    Some(report) => reports.push(report),
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some(reports))
+        })
+    }
+
+    /// Inside the caller's transaction a rebuild cannot turn foreign keys off: refuse it,
+    /// by name, before anything is written. Other runs fail to begin, as before.
+    fn refuse_rebuild_in_transaction(&self, conn: &Connection, legacy: LegacyTable) -> Result<()> {
+        for plan in self.plan(conn, legacy)? {
+            let rebuilds = plan
+                .steps
+                .iter()
+                .any(|s| matches!(s.action, Action::RebuildTable { .. }));
+            if rebuilds {
+                return Err(Error::RebuildInTransaction { table: plan.table });
+            }
+        }
+        Ok(())
     }
 
     /// What [`Migrator::run`] would run now, one [`Plan`] per table in the order added,
@@ -203,7 +287,9 @@ impl Migrator {
                         fate,
                         &companions,
                         self.on_conflict,
+                        self.rebuild,
                         Counting::Count,
+                        false,
                     )?;
                     Ok(plan.plan)
                 })
@@ -354,20 +440,22 @@ fn with_busy_timeout<R>(
 
 /// Runs `work` inside `BEGIN IMMEDIATE ... COMMIT`. `IMMEDIATE` takes the write lock before
 /// the first read, so two processes migrating at once queue up instead of both reading the
-/// old state. Returning early drops the transaction, which rolls it back.
+/// old state. Returning early, or `None`, drops the transaction, which rolls it back.
 fn in_transaction<R>(
     conn: &mut Connection,
     table: &str,
     timeout: Duration,
-    work: impl FnOnce(&Transaction<'_>) -> Result<R>,
-) -> Result<R> {
+    work: impl FnOnce(&Transaction<'_>) -> Result<Option<R>>,
+) -> Result<Option<R>> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|source| classify(table, Step::Begin, timeout, source))?;
-    let result = work(&tx)?;
+    let Some(result) = work(&tx)? else {
+        return Ok(None);
+    };
     tx.commit()
         .map_err(|source| classify(table, Step::Commit, timeout, source))?;
-    Ok(result)
+    Ok(Some(result))
 }
 
 /// One table's migration inside an open transaction.
@@ -376,20 +464,29 @@ struct Migration<'t, 'c> {
     spec: &'t TableSpec,
     timeout: Duration,
     on_conflict: OnConflict,
+    rebuild: Rebuild,
+    /// Whether the connection enforces foreign keys in this transaction.
+    foreign_keys: bool,
 }
 
 impl Migration<'_, '_> {
-    /// Plans, then runs the plan's statements in order, checking each copy, each settlement
-    /// and each new index as it goes.
-    fn run(&self, fate: LegacyFate, companions: &[&str]) -> Result<MigrationReport> {
+    /// Plans, then runs the plan's statements in order, checking each copy, each settlement,
+    /// each new index and the rebuild as it goes. `None` when the plan rebuilds the table
+    /// while foreign keys are on: nothing of it has run.
+    fn run(&self, fate: LegacyFate, companions: &[&str]) -> Result<Option<MigrationReport>> {
         let plan = TablePlan::new(
             self.tx,
             self.spec,
             fate,
             companions,
             self.on_conflict,
+            self.rebuild,
             Counting::Skip,
+            self.foreign_keys,
         )?;
+        if plan.deferred {
+            return Ok(None);
+        }
         let mut report = MigrationReport {
             table: self.spec.table.to_owned(),
             legacy_table: self.spec.legacy.map(str::to_owned),
@@ -399,6 +496,9 @@ impl Migration<'_, '_> {
             legacy_dropped: false,
             copy_path: None,
             columns_added: plan.columns_added.clone(),
+            columns_renamed: plan.columns_renamed.clone(),
+            rebuilt: plan.rebuilt.is_some(),
+            columns_dropped: plan.rebuilt.clone().unwrap_or_default(),
             defaulted_columns: Vec::new(),
             legacy_only_columns: Vec::new(),
             capture: None,
@@ -417,8 +517,22 @@ impl Migration<'_, '_> {
                 .expect("only a plan with a legacy table copies, captures or settles")
         };
         let steps = &plan.plan.steps;
+        let mut rebuilt_rows = 0;
         for (i, step) in steps.iter().enumerate() {
             match &step.action {
+                Action::RenameColumn { .. } => self.execute(&step.sql, Step::RenameColumn)?,
+                Action::RebuildTable { step: rebuild } => match rebuild {
+                    RebuildStep::Copy { .. } => {
+                        rebuilt_rows = self
+                            .tx
+                            .execute(&step.sql, [])
+                            .map_err(self.fail(Step::Rebuild))?
+                            as u64;
+                    }
+                    RebuildStep::Verify => self.verify_rebuild(&step.sql, rebuilt_rows)?,
+                    RebuildStep::CheckForeignKeys => self.check_foreign_keys(&step.sql)?,
+                    _ => self.execute(&step.sql, Step::Rebuild)?,
+                },
                 Action::CreateLedger => self.execute(&step.sql, Step::Ledger)?,
                 Action::CreateCaptureTable { .. }
                 | Action::RemoveCapture { .. }
@@ -448,7 +562,10 @@ impl Migration<'_, '_> {
                     self.execute(&step.sql, Step::DropLegacy)?;
                     report.legacy_dropped = true;
                 }
-                Action::RecordLedger => self.record(legacy(), &report)?,
+                Action::RecordLedger => match &plan.legacy {
+                    Some(legacy) => self.record(legacy, &report)?,
+                    None => self.record_schema(&plan.ledger_entry)?,
+                },
             }
             let settling = |action: &Action| {
                 matches!(
@@ -466,7 +583,7 @@ impl Migration<'_, '_> {
                 constraints::foreign_key_check(self.tx, self.spec)?;
             }
         }
-        Ok(report)
+        Ok(Some(report))
     }
 
     fn fail(&self, step: Step) -> impl Fn(rusqlite::Error) -> Error + '_ {
@@ -605,6 +722,61 @@ impl Migration<'_, '_> {
             missing: left.len() as u64,
             sample_keys: left.into_iter().take(5).collect(),
         })
+    }
+
+    /// Proves a rebuild's copy: it inserted as many rows as the old table holds, and the new
+    /// table holds them all (see [`RebuildStep::Verify`]).
+    fn verify_rebuild(&self, sql: &str, copied: u64) -> Result<()> {
+        let (expected, held): (i64, i64) = self
+            .tx
+            .query_row(sql, [], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(self.fail(Step::Verify))?;
+        if expected as u64 == copied && held as u64 == copied {
+            return Ok(());
+        }
+        Err(Error::RebuildLostRows {
+            table: self.spec.table.to_owned(),
+            expected: expected as u64,
+            copied,
+            held: held as u64,
+        })
+    }
+
+    /// Runs the rebuild's foreign key check: any row it reports fails the migration.
+    fn check_foreign_keys(&self, sql: &str) -> Result<()> {
+        let fail = self.fail(Step::ForeignKeys);
+        let mut stmt = self.tx.prepare(sql).map_err(&fail)?;
+        let violations = stmt
+            .query_map([], |row| {
+                Ok(ForeignKeyViolation {
+                    table: row.get(0)?,
+                    columns: row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    parent: row.get(2)?,
+                    rows: row.get::<_, i64>(3)? as u64,
+                })
+            })
+            .map_err(&fail)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(&fail)?;
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::ForeignKeyViolations {
+                table: self.spec.table.to_owned(),
+                violations,
+            })
+        }
+    }
+
+    /// Records a rebuild of a table without a legacy table: its ledger row as it was, with
+    /// the schema checksum of the struct.
+    fn record_schema(&self, previous: &ledger::Entry) -> Result<()> {
+        let checksum = ledger::schema_checksum(self.spec.create_sql, self.spec.index_sql);
+        let entry = ledger::Entry {
+            legacy_table: self.spec.legacy.unwrap_or_default().to_owned(),
+            ..previous.clone()
+        };
+        ledger::record(self.tx, self.spec.table, &entry, &checksum).map_err(self.fail(Step::Ledger))
     }
 
     /// Records the run: rows copied and conflicts settled over all runs, the capture left

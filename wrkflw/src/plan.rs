@@ -11,6 +11,7 @@ use rusqlite::Connection;
 use crate::error::{sqlite_error, Step};
 use crate::ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
 use crate::planner::{Counting, LegacyFate, TablePlan};
+use crate::rebuild::Rebuild;
 use crate::spec::TableSpec;
 use crate::{LegacyTable, OnConflict, Result, Table};
 
@@ -50,6 +51,22 @@ pub enum Action {
     },
     /// Create the table: it does not exist yet.
     CreateTable,
+    /// Rename a column of the table: the field was renamed, with
+    /// `#[wrkflw(rename_from = "old")]`, since the table was created.
+    RenameColumn {
+        /// The column's name in the table.
+        from: String,
+        /// The field's name.
+        to: String,
+    },
+    /// One statement of a table rebuild: the table differs from the struct in a way
+    /// `ALTER TABLE` cannot express, so it is created anew under a temporary name, its rows
+    /// are copied over, checked, and the old table is replaced (SQLite's documented
+    /// twelve-step procedure).
+    RebuildTable {
+        /// Which statement of the rebuild.
+        step: RebuildStep,
+    },
     /// Add a column the struct gained since the table was created.
     AddColumn {
         /// The new column.
@@ -126,6 +143,116 @@ pub enum Action {
     RecordLedger,
 }
 
+/// One statement of a table rebuild ([`Action::RebuildTable`]), in the order they run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RebuildStep {
+    /// Drop a view that uses the table; it is created again, as it was, after the rebuild.
+    /// (Renaming the rebuilt table into place fails while a view uses a table that is gone.)
+    DropView {
+        /// The view.
+        view: String,
+    },
+    /// Drop a trigger of another table that uses the table; created again after the
+    /// rebuild (the change capture's own triggers are installed anew instead).
+    DropTrigger {
+        /// The trigger.
+        trigger: String,
+    },
+    /// Create the table as the struct declares it, under a temporary name.
+    CreateTable {
+        /// The temporary name.
+        temporary: String,
+        /// Why the table is rebuilt: each difference `ALTER TABLE` cannot express.
+        reasons: Vec<String>,
+    },
+    /// Copy every row into the new table, column by column by name; a column whose type
+    /// changes is converted with `CAST` (planning checked that no value changes).
+    Copy {
+        /// Rows to copy, as counted when the plan was made (by [`plan`]; `0` inside
+        /// `migrate`, which does not count ahead).
+        rows: u64,
+        /// Columns of the table that are not copied: no field keeps them.
+        dropped: Vec<String>,
+    },
+    /// Check that the copy inserted every row of the old table, and that the new table
+    /// holds as many: the copy inserts every row it reads or fails, and its keys are the old
+    /// table's (a `CAST` was checked to change none), so equal counts prove every key arrived.
+    Verify,
+    /// Drop the old table; its indexes and triggers go with it.
+    DropOld,
+    /// Rename the new table to the table's name.
+    Rename {
+        /// The temporary name it had.
+        temporary: String,
+    },
+    /// Create again an index of the table that the struct does not declare, as it was.
+    RecreateIndex {
+        /// The index.
+        index: String,
+    },
+    /// Create again a trigger, as it was.
+    RecreateTrigger {
+        /// The trigger.
+        trigger: String,
+    },
+    /// Create again a view, as it was.
+    RecreateView {
+        /// The view.
+        view: String,
+    },
+    /// `PRAGMA foreign_key_check` of the table and of the tables whose foreign keys
+    /// reference it: a violation fails the migration.
+    CheckForeignKeys,
+}
+
+impl fmt::Display for RebuildStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RebuildStep::DropView { view } => {
+                write!(f, "drop view {view}, to create it again after the rebuild")
+            }
+            RebuildStep::DropTrigger { trigger } => {
+                write!(
+                    f,
+                    "drop trigger {trigger}, to create it again after the rebuild"
+                )
+            }
+            RebuildStep::CreateTable { temporary, reasons } => write!(
+                f,
+                "create {temporary}, the table as the struct declares it: {}",
+                reasons.join("; ")
+            ),
+            RebuildStep::Copy { rows, dropped } => {
+                write!(
+                    f,
+                    "copy {rows} {} into it",
+                    if *rows == 1 { "row" } else { "rows" }
+                )?;
+                if !dropped.is_empty() {
+                    write!(f, ", without column {}", dropped.join(", "))?;
+                }
+                Ok(())
+            }
+            RebuildStep::Verify => f.write_str("check that every row arrived"),
+            RebuildStep::DropOld => {
+                f.write_str("drop the old table (its indexes and triggers go with it)")
+            }
+            RebuildStep::Rename { temporary } => {
+                write!(f, "rename {temporary} to the table's name")
+            }
+            RebuildStep::RecreateIndex { index } => write!(f, "create index {index} again"),
+            RebuildStep::RecreateTrigger { trigger } => {
+                write!(f, "create trigger {trigger} again")
+            }
+            RebuildStep::RecreateView { view } => write!(f, "create view {view} again"),
+            RebuildStep::CheckForeignKeys => {
+                f.write_str("check the foreign keys of and into the table")
+            }
+        }
+    }
+}
+
 /// How a migration copies legacy rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -172,6 +299,13 @@ impl fmt::Display for Action {
                 "create {table}, where the change capture marks keys being replaced"
             ),
             Action::CreateTable => f.write_str("create the table"),
+            Action::RenameColumn { from, to } => {
+                write!(
+                    f,
+                    "rename column {from} to {to}, as the struct's rename_from says"
+                )
+            }
+            Action::RebuildTable { step } => write!(f, "rebuild: {step}"),
             Action::AddColumn { column } => write!(f, "add column {column}, new in the struct"),
             Action::FillColumn { column } => write!(
                 f,
@@ -278,7 +412,9 @@ pub fn plan<T: Table>(conn: &Connection, legacy: LegacyTable) -> Result<Plan> {
             fate,
             &[],
             OnConflict::default(),
+            Rebuild::default(),
             Counting::Count,
+            false,
         )?
         .plan)
     })

@@ -9,7 +9,6 @@ use rusqlite::Connection;
 use crate::capture::{self, Trigger};
 use crate::conflicts::{self, Logged, Reason, Settled, Settlement, State};
 use crate::constraints;
-use crate::drift::{add_column_sql, drift};
 use crate::error::{sqlite_error, Step};
 use crate::ledger::{
     self, CONFLICTS_TABLE, CREATE_CONFLICTS_SQL, CREATE_LEDGER_SQL, CREATE_REPLACED_KEYS_SQL,
@@ -17,6 +16,7 @@ use crate::ledger::{
 };
 use crate::link::Link;
 use crate::plan::{Action, CopyPath, Plan, PlannedStep};
+use crate::rebuild::{self, Rebuild};
 use crate::schema::{self, TableColumn};
 use crate::spec::TableSpec;
 use crate::sql_text::{literal, main, quoted};
@@ -58,8 +58,17 @@ pub(crate) struct TablePlan {
     pub(crate) plan: Plan,
     pub(crate) table_existed: bool,
     pub(crate) columns_added: Vec<String>,
+    /// (old name, new name) of each column renamed.
+    pub(crate) columns_renamed: Vec<(String, String)>,
+    /// Set when the table is rebuilt: the columns the rebuild discards.
+    pub(crate) rebuilt: Option<Vec<String>>,
+    /// The table's ledger row before this run, for a table without a legacy table whose
+    /// rebuild is recorded.
+    pub(crate) ledger_entry: ledger::Entry,
     /// The legacy table, when it exists.
     pub(crate) legacy: Option<LegacyPlan>,
+    /// The table needs a rebuild and planning stopped there: foreign keys are on.
+    pub(crate) deferred: bool,
 }
 
 #[derive(Debug)]
@@ -94,13 +103,17 @@ enum Found {
 
 impl TablePlan {
     /// `companions`: the other tables of the same `Migrator` that read this legacy table.
+    // Each argument is a separate input of the decision; bundling them would only move them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         conn: &Connection,
         spec: &TableSpec,
         fate: LegacyFate,
         companions: &[&str],
         on_conflict: OnConflict,
+        rebuild: Rebuild,
         counting: Counting,
+        defer_rebuild: bool,
     ) -> Result<TablePlan> {
         let inspect = sqlite_error(spec.table, Step::Inspect);
         if schema::journal_mode(conn).map_err(&inspect)? == "off" {
@@ -115,28 +128,81 @@ impl TablePlan {
         };
         let mut schema_steps = Vec::new();
         let mut columns_added = Vec::new();
-        let mut existing = Vec::new();
+        let mut columns_renamed = Vec::new();
+        let mut kept: Vec<&str> = Vec::new();
+        let mut rebuilt = None;
+        let own_capture = capture::trigger_names(spec.table);
         if table_existed {
-            existing = schema::columns(conn, spec.table).map_err(&inspect)?;
-            for column in drift(conn, spec, &existing)? {
-                columns_added.push(column.name.to_owned());
-                schema_steps.push(PlannedStep {
-                    action: Action::AddColumn {
-                        column: column.name.to_owned(),
+            let existing = schema::columns(conn, spec.table).map_err(&inspect)?;
+            let change = rebuild::changes(
+                conn,
+                spec,
+                &existing,
+                rebuild,
+                counting,
+                &own_capture,
+                defer_rebuild,
+            )?;
+            if change.deferred {
+                return Ok(TablePlan {
+                    plan: Plan {
+                        table: spec.table.to_owned(),
+                        steps: Vec::new(),
                     },
-                    sql: add_column_sql(spec.table, column),
+                    table_existed,
+                    columns_added: Vec::new(),
+                    columns_renamed: Vec::new(),
+                    rebuilt: None,
+                    ledger_entry: ledger::Entry::default(),
+                    legacy: None,
+                    deferred: true,
                 });
             }
+            columns_added = change.added.iter().map(|c| c.name.to_owned()).collect();
+            columns_renamed = change.renamed;
+            kept = change.kept;
+            schema_steps = change.steps;
+            rebuilt = change.rebuilt;
         } else {
             schema_steps.push(PlannedStep {
                 action: Action::CreateTable,
                 sql: spec.create_statement(),
             });
         }
-        let indexes = missing_indexes(conn, spec)?;
+        let mut indexes = missing_indexes(conn, spec)?;
+        if rebuilt.is_some() {
+            // The rebuild creates every index of the struct on the new table.
+            indexes.clear();
+        }
+        // The capture triggers the rebuild dropped are installed again below.
+        let dropped_capture: Vec<String> = rebuilt
+            .as_ref()
+            .map(|r| r.dropped_capture.clone())
+            .unwrap_or_default();
+        let dropped_columns = rebuilt.map(|r| r.dropped_columns);
 
         let Some(legacy_name) = legacy_name else {
             schema_steps.extend(indexes);
+            // A rebuild is recorded in the ledger with the schema it built.
+            let mut ledger_entry = ledger::Entry::default();
+            if dropped_columns.is_some() {
+                ledger_entry = ledger::read(conn, spec.table)
+                    .map_err(&inspect)?
+                    .unwrap_or_default();
+                if !table_is(conn, LEDGER_TABLE)? {
+                    schema_steps.insert(
+                        0,
+                        PlannedStep {
+                            action: Action::CreateLedger,
+                            sql: CREATE_LEDGER_SQL.to_owned(),
+                        },
+                    );
+                }
+                schema_steps.push(PlannedStep {
+                    action: Action::RecordLedger,
+                    sql: ledger::RECORD_SQL.to_owned(),
+                });
+            }
             return Ok(TablePlan {
                 plan: Plan {
                     table: spec.table.to_owned(),
@@ -144,7 +210,11 @@ impl TablePlan {
                 },
                 table_existed,
                 columns_added,
+                columns_renamed,
+                rebuilt: dropped_columns,
+                ledger_entry,
                 legacy: None,
+                deferred: false,
             });
         };
 
@@ -165,6 +235,7 @@ impl TablePlan {
             .map(|t| schema::trigger(conn, &t.name))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(&inspect)?;
+        let rebuild_drops_capture = !dropped_capture.is_empty();
         let found = if !table_existed {
             Found::Absent
         } else {
@@ -180,7 +251,7 @@ impl TablePlan {
         } else {
             None
         };
-        let install = fate == LegacyFate::Keep && found != Found::Intact;
+        let install = fate == LegacyFate::Keep && (found != Found::Intact || rebuild_drops_capture);
         let captured = matches!(found, Found::Intact | Found::Outdated);
         if install || captured {
             capture_fits(conn, spec, &link, &legacy_columns, install)?;
@@ -202,7 +273,7 @@ impl TablePlan {
         // The conflict log: settled before any copy, which then copies only the rest.
         let log_exists = table_is(conn, CONFLICTS_TABLE)? && table_is(conn, REPLACED_KEYS_TABLE)?;
         add_fill_steps(conn, &link, &columns_added, log_exists, &mut schema_steps)?;
-        let present = |column: &str| existing.iter().any(|c| c.name.eq_ignore_ascii_case(column));
+        let present = |column: &str| kept.iter().any(|c| c.eq_ignore_ascii_case(column));
         let mut steps = Vec::new();
         let settled_keys = if log_exists {
             log_steps(conn, &link, table_existed, on_conflict, present, &mut steps)?
@@ -240,6 +311,12 @@ impl TablePlan {
         }
 
         let mut capture_steps = if install {
+            // What the rebuild dropped is no longer there to remove.
+            let stored: Vec<_> = triggers
+                .iter()
+                .zip(stored)
+                .map(|(t, s)| s.filter(|_| !dropped_capture.contains(&t.name)))
+                .collect();
             install_steps(&triggers, &stored)
         } else {
             Vec::new()
@@ -328,6 +405,10 @@ impl TablePlan {
             },
             table_existed,
             columns_added,
+            columns_renamed,
+            rebuilt: dropped_columns,
+            ledger_entry: ledger::Entry::default(),
+            deferred: false,
             legacy: Some(LegacyPlan {
                 link,
                 capture,

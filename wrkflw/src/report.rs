@@ -25,6 +25,15 @@ pub struct MigrationReport {
     /// Columns this run added to the existing table (`ALTER TABLE ... ADD COLUMN`): fields
     /// the struct gained, nullable or with a default.
     pub columns_added: Vec<String>,
+    /// Columns this run renamed, as (old name, new name): fields renamed with
+    /// `#[wrkflw(rename_from = "...")]` since the table was created.
+    pub columns_renamed: Vec<(String, String)>,
+    /// Whether this run rebuilt the table: it differed from the struct in a way
+    /// `ALTER TABLE` cannot express.
+    pub rebuilt: bool,
+    /// Columns the rebuild discarded: no field keeps them (they held only NULL, or the
+    /// struct consented with `drop_columns`).
+    pub columns_dropped: Vec<String>,
     /// Columns the legacy table lacks, filled with their default or NULL.
     pub defaulted_columns: Vec<String>,
     /// Legacy columns that no field reads: their values were not copied.
@@ -85,6 +94,20 @@ impl fmt::Display for MigrationReport {
         } else {
             "already existed"
         })?;
+        if !self.columns_renamed.is_empty() {
+            let renamed: Vec<String> = self
+                .columns_renamed
+                .iter()
+                .map(|(from, to)| format!("{from} to {to}"))
+                .collect();
+            write!(f, "; renamed columns {}", renamed.join(", "))?;
+        }
+        if self.rebuilt {
+            f.write_str("; rebuilt")?;
+            if !self.columns_dropped.is_empty() {
+                write!(f, " without columns {}", self.columns_dropped.join(", "))?;
+            }
+        }
         if !self.columns_added.is_empty() {
             write!(f, "; added columns {}", self.columns_added.join(", "))?;
         }

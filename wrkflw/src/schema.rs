@@ -220,6 +220,88 @@ pub(crate) fn trigger(conn: &Connection, name: &str) -> rusqlite::Result<Option<
     .optional()
 }
 
+/// Whether the table is `STRICT` (`PRAGMA table_list`, SQLite 3.37 and later).
+pub(crate) fn is_strict(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT strict FROM pragma_table_list WHERE schema = 'main' AND name = ?1 COLLATE NOCASE",
+    )?
+    .query_row([table], |row| row.get(0))
+    .optional()
+    .map(|strict| strict.unwrap_or(false))
+}
+
+/// Whether the table is a rowid table (not `WITHOUT ROWID`).
+pub(crate) fn has_rowid(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT NOT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1 COLLATE NOCASE",
+    )?
+    .query_row([table], |row| row.get(0))
+    .optional()
+    .map(|rowid| rowid.unwrap_or(true))
+}
+
+/// Whether the connection enforces foreign keys (`PRAGMA foreign_keys`).
+pub(crate) fn foreign_keys_enabled(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+}
+
+/// Whether `table` declares foreign keys of its own.
+pub(crate) fn has_foreign_keys(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM pragma_foreign_key_list(?1, 'main'))")?
+        .query_row([table], |row| row.get(0))
+}
+
+/// An index, trigger or view as stored in the main schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SchemaObject {
+    /// `index`, `trigger` or `view`.
+    pub(crate) kind: String,
+    pub(crate) name: String,
+    /// The table an index or trigger is on; the view's own name for a view.
+    pub(crate) table: String,
+    /// The `CREATE` statement as stored.
+    pub(crate) sql: String,
+}
+
+/// Every index, trigger and view of the main schema with stored SQL (not the indexes SQLite
+/// makes for `UNIQUE` and `PRIMARY KEY`), in the order they were created.
+pub(crate) fn objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
+    let mut stmt = conn.prepare(
+        "SELECT type, name, tbl_name, sql FROM main.sqlite_schema
+         WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(SchemaObject {
+            kind: row.get(0)?,
+            name: row.get(1)?,
+            table: row.get(2)?,
+            sql: row.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The table columns an index names (not its expressions).
+pub(crate) fn index_columns(conn: &Connection, index: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name FROM pragma_index_xinfo(?1, 'main') WHERE key AND cid >= 0 ORDER BY seqno",
+    )?;
+    let rows = stmt.query_map([index], |row| row.get(0))?;
+    rows.collect()
+}
+
+/// The `CREATE` statement of every table, index, trigger and view of the main schema, in the
+/// order they were created, without SQLite's own tables: enough to rebuild the schema, empty,
+/// in a scratch database.
+pub(crate) fn all_definitions(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT sql FROM main.sqlite_schema
+         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([], |row| row.get(0))?;
+    rows.collect()
+}
+
 /// The main database's journal mode, lower case (`delete`, `wal`, `off`, `memory`, ...).
 pub(crate) fn journal_mode(conn: &Connection) -> rusqlite::Result<String> {
     conn.prepare_cached("PRAGMA main.journal_mode")?

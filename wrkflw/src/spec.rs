@@ -11,9 +11,7 @@ pub(crate) struct TableSpec {
     pub(crate) index_sql: &'static [&'static str],
     pub(crate) indexes: &'static [Index],
     pub(crate) columns: &'static [Column],
-    #[allow(dead_code)] // read by the table rebuild, which lands next
-    pub(crate) strict: bool,
-    #[allow(dead_code)]
+    /// Columns the struct consents to discard in a rebuild (`Table::DROP_COLUMNS`).
     pub(crate) drop_columns: &'static [&'static str],
 }
 
@@ -31,7 +29,6 @@ impl TableSpec {
             index_sql: T::INDEX_SQL,
             indexes: T::INDEXES,
             columns: T::COLUMNS,
-            strict: T::STRICT,
             drop_columns: T::DROP_COLUMNS,
         }
     }
@@ -41,9 +38,38 @@ impl TableSpec {
         self.columns.iter().find(|c| c.primary_key)
     }
 
-    /// The primary key's columns, in field order.
-    pub(crate) fn key_columns(&self) -> impl Iterator<Item = &'static Column> + '_ {
+    /// The key's columns, in field order.
+    pub(crate) fn key_columns(&self) -> impl Iterator<Item = &'static Column> {
         self.columns.iter().filter(|c| c.primary_key)
+    }
+
+    /// The table options after the column list of `CREATE_SQL` (`STRICT`, `WITHOUT ROWID`),
+    /// upper-cased: only they follow its last closing parenthesis.
+    fn table_options(&self) -> String {
+        self.create_sql
+            .rsplit_once(')')
+            .map_or(String::new(), |(_, options)| options.to_ascii_uppercase())
+    }
+
+    /// Whether the struct's table is `STRICT`.
+    pub(crate) fn strict(&self) -> bool {
+        self.table_options()
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|word| word == "STRICT")
+    }
+
+    /// Whether the struct's table is a `WITHOUT ROWID` table.
+    pub(crate) fn without_rowid(&self) -> bool {
+        self.table_options()
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|word| word == "WITHOUT")
+    }
+
+    /// Whether the struct consents to discard the table's column `name` in a rebuild.
+    pub(crate) fn consents_to_drop(&self, name: &str) -> bool {
+        self.drop_columns
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(name))
     }
 
     /// Whether the key is an `INTEGER PRIMARY KEY`: SQLite's rowid under another name, which

@@ -43,10 +43,6 @@ pub trait Table {
     const INDEXES: &'static [Index];
     /// Whether the table is declared `STRICT` (`#[wrkflw_table(strict)]`).
     const STRICT: bool = false;
-    /// Columns of the existing table that `migrate` may drop with their data
-    /// (`#[wrkflw_table(drop_columns("old"))]`); any other column that is not a field and
-    /// holds data stops a rebuild.
-    const DROP_COLUMNS: &'static [&'static str] = &[];
     /// `INSERT INTO {table} (...) SELECT ... FROM {legacy} WHERE true ON CONFLICT (key) DO NOTHING`:
     /// copies the legacy rows whose key is not there yet, and fails (rather than skipping the
     /// row, as `INSERT OR IGNORE` would) on any other constraint. `None` without a legacy table.
@@ -56,6 +52,12 @@ pub trait Table {
     const DROP_LEGACY_SQL: &'static [&'static str];
     /// The columns, in field order.
     const COLUMNS: &'static [Column];
+    /// Columns of the existing table that a rebuild may discard although they hold data:
+    /// columns whose fields were removed on purpose (`#[wrkflw_table(drop_columns("old"))]`).
+    /// Without consent, a rebuild that would discard a column holding any non-NULL value is
+    /// refused with [`Error::SchemaDrift`](crate::Error::SchemaDrift); a column that holds only
+    /// NULL goes without it. Default: none.
+    const DROP_COLUMNS: &'static [&'static str] = &[];
     /// `INSERT INTO {table} (...) VALUES (?1, ...)`: every field, in field order. A `None`
     /// in an `Option` field with a `default` gives way to the default
     /// (`coalesce(?n, default)`).

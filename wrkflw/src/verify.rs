@@ -134,7 +134,7 @@ pub(crate) fn explain_copy_failure(
                 }));
             }
         }
-        if spec.strict {
+        if spec.strict() {
             if let Some(error) = strict_refusals(conn, link, filter)? {
                 return Ok(Some(error));
             }

@@ -6,6 +6,8 @@
 //!   `copied <rows> progress <callbacks>`. With `pause-after n` it prints `paused` once
 //!   SQLite has run n×1000 virtual-machine instructions and then blocks inside SQLite,
 //!   mid-statement, until the test kills it.
+//! - `migrate-child rebuild <db> [pause-after <n>]` does the same with `LooseRun`, whose
+//!   struct rebuilds the seed's table.
 //! - `migrate-child write <db> <seed> <ops>` is an old deployment: it makes `ops` writes to
 //!   the legacy table, each in its own transaction (inserts, `INSERT OR REPLACE` and
 //!   `ON CONFLICT DO UPDATE` upserts, `INSERT OR IGNORE`, updates, deletes), chosen by a
@@ -18,7 +20,7 @@ use std::time::Duration;
 
 use wrkflw::rusqlite::{params, Connection, OptionalExtension};
 use wrkflw::{LegacyTable, Table};
-use wrkflw_tests::{seed, WorkflowRun};
+use wrkflw_tests::{seed, LooseRun, WorkflowRun};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,6 +29,8 @@ fn main() {
         write_legacy(&args[1], number(2), number(3));
         return;
     }
+    let rebuild = args.first().map(String::as_str) == Some("rebuild");
+    let args = &args[usize::from(rebuild)..];
     let path = args.first().expect(
         "usage: migrate-child <db> [pause-after <n>] | migrate-child write <db> <seed> <ops>",
     );
@@ -52,7 +56,12 @@ fn main() {
         }),
     )
     .expect("install the progress handler");
-    match WorkflowRun::migrate(&mut conn, LegacyTable::Keep) {
+    let migrated = if rebuild {
+        LooseRun::migrate(&mut conn, LegacyTable::Keep)
+    } else {
+        WorkflowRun::migrate(&mut conn, LegacyTable::Keep)
+    };
+    match migrated {
         Ok(report) => println!(
             "copied {} progress {}",
             report.rows_copied,
