@@ -131,7 +131,7 @@ fn rows_pointing_at_nothing_are_refused_with_column_and_count() {
             .run(&mut conn, LegacyTable::Drop)
             .unwrap_err();
         match &err {
-            Error::ForeignKeyViolation {
+            Error::DanglingReferences {
                 table,
                 column,
                 parent,
@@ -160,7 +160,7 @@ fn rows_pointing_at_nothing_are_refused_with_column_and_count() {
             .table::<Run>()
             .table::<Step>()
             .plan(&conn, LegacyTable::Drop);
-        assert!(matches!(err, Err(Error::ForeignKeyViolation { .. })));
+        assert!(matches!(err, Err(Error::DanglingReferences { .. })));
     }
 }
 
@@ -170,7 +170,7 @@ fn a_referencing_table_alone_needs_its_referenced_rows_there() {
     let mut conn = db.open();
     let err = Step::migrate(&mut conn, LegacyTable::Keep).unwrap_err();
     assert!(
-        matches!(&err, Error::ForeignKeyViolation { parent, rows: 300, .. } if parent == "wrkflw_runs"),
+        matches!(&err, Error::DanglingReferences { parent, rows: 300, .. } if parent == "wrkflw_runs"),
         "{err}"
     );
     Run::migrate(&mut conn, LegacyTable::Keep).unwrap();
@@ -190,7 +190,7 @@ fn a_self_reference_may_point_at_rows_of_the_same_copy() {
     let before = db.bytes();
     let err = Node::migrate(&mut conn, LegacyTable::Keep).unwrap_err();
     match &err {
-        Error::ForeignKeyViolation {
+        Error::DanglingReferences {
             table,
             column,
             parent,

@@ -73,7 +73,7 @@ pub(crate) fn refuse_dangling_references(
                 &format!("SELECT DISTINCT quote({source}) {from} LIMIT {SAMPLE}"),
             )
             .map_err(&fail)?;
-            return Err(Error::ForeignKeyViolation {
+            return Err(Error::DanglingReferences {
                 table: spec.table.to_owned(),
                 column: column.name.to_owned(),
                 parent: fk.table.to_owned(),
@@ -147,7 +147,7 @@ pub(crate) fn foreign_key_check(conn: &Connection, spec: &TableSpec) -> Result<(
             sample_values.push(value);
         }
     }
-    Err(Error::ForeignKeyViolation {
+    Err(Error::DanglingReferences {
         table: spec.table.to_owned(),
         column,
         parent,
@@ -299,7 +299,7 @@ mod tests {
         .unwrap();
         let spec = TableSpec::of::<Child>();
         match foreign_key_check(&conn, &spec) {
-            Err(Error::ForeignKeyViolation {
+            Err(Error::DanglingReferences {
                 table,
                 column,
                 parent,

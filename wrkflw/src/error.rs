@@ -340,7 +340,7 @@ pub enum Error {
          nothing was changed. Give those rows a `{parent}` row first, or correct or remove them",
         self::rows(*rows), sample_values.join(", ")
     )]
-    ForeignKeyViolation {
+    DanglingReferences {
         /// The referencing table.
         table: String,
         /// The `references` column.
