@@ -21,12 +21,15 @@ const SAMPLE: usize = 5;
 /// of the same `Migrator` have been copied already: referenced tables run first).
 ///
 /// A column that references its own table may point at a row that arrives in the same copy,
-/// so there the legacy rows count as well.
+/// so there the legacy rows count as well; and so do the legacy rows of a referenced table
+/// among `earlier` (tables of the same `Migrator` that come first), so that `plan`, which
+/// does not run them, agrees with `migrate`, which has.
 pub(crate) fn refuse_dangling_references(
     conn: &Connection,
     spec: &TableSpec,
     link: &Link,
     filter: &str,
+    earlier: &[TableSpec],
 ) -> Result<()> {
     let fail = sqlite_error(spec.table, Step::Verify);
     for (column, source) in &link.pairs {
@@ -47,7 +50,7 @@ pub(crate) fn refuse_dangling_references(
                 })
                 .unwrap_or_default()
         } else {
-            String::new()
+            arriving_from_earlier(conn, fk.table, earlier, &source).map_err(&fail)?
         };
         let parent_exists =
             schema::kind(conn, fk.table).map_err(&fail)?.as_deref() == Some("table");
@@ -83,6 +86,39 @@ pub(crate) fn refuse_dangling_references(
         }
     }
     Ok(())
+}
+
+/// `AND NOT EXISTS (...)` over the legacy table of `parent` when a table of `earlier`
+/// migrates it from one that exists: its rows arrive in this run.
+fn arriving_from_earlier(
+    conn: &Connection,
+    parent: &str,
+    earlier: &[TableSpec],
+    source: &str,
+) -> rusqlite::Result<String> {
+    let Some((legacy, key)) = earlier
+        .iter()
+        .filter(|t| t.table.eq_ignore_ascii_case(parent))
+        .find_map(|t| Some((t.legacy?, t.primary_key()?)))
+    else {
+        return Ok(String::new());
+    };
+    if schema::kind(conn, legacy)?.as_deref() != Some("table") {
+        return Ok(String::new());
+    }
+    // The legacy column the key is read from: its old name, else its own (as the copy reads).
+    let columns = schema::columns(conn, legacy)?;
+    let Some(read) = [key.legacy_name(), key.name]
+        .into_iter()
+        .find(|name| columns.iter().any(|c| c.name.eq_ignore_ascii_case(name)))
+    else {
+        return Ok(String::new());
+    };
+    Ok(format!(
+        " AND NOT EXISTS (SELECT 1 FROM {} AS e WHERE e.{} = {source})",
+        main(legacy),
+        quoted(read)
+    ))
 }
 
 /// SQLite's own check of the table's foreign keys, run after a copy before commit: it sees

@@ -12,7 +12,7 @@ use crate::error::{classify, Step};
 use crate::ledger;
 use crate::plan::RebuildStep;
 use crate::plan::{in_read_transaction, Action, CopyPath, Plan};
-use crate::planner::{copied_rows, Counting, LegacyFate, LegacyPlan, TablePlan};
+use crate::planner::{copied_rows, Context, Counting, LegacyFate, LegacyPlan, TablePlan};
 use crate::rebuild::Rebuild;
 use crate::schema;
 use crate::spec::TableSpec;
@@ -229,20 +229,20 @@ impl Migrator {
         in_transaction(conn, first, timeout, |tx| {
             let foreign_keys = schema::foreign_keys_enabled(tx)
                 .map_err(|source| classify(first, Step::ForeignKeys, timeout, source))?;
+            let drops = self.drops(tx, legacy)?;
             let mut reports = Vec::new();
             for (i, spec) in self.tables.iter().enumerate() {
-                let migration = Migration {
-                    tx,
-                    spec,
-                    timeout,
-                    on_conflict: self.on_conflict,
-                    rebuild: self.rebuild,
-                    foreign_keys,
-                };
-                match migration.run(self.fate(i, legacy), &self.companions(i))? {
+                let migration = Migration { tx, spec, timeout };
+                let companions = self.companions(i);
+                let context = self.context(i, &companions, &drops, Counting::Skip, foreign_keys);
+                match migration.run(self.fate(i, legacy, &drops), &context)? {
                     Some(report) => reports.push(report),
                     None => return Ok(None),
                 }
+            }
+            // A table dropped at the end reports it once the last table has run.
+            for (i, report) in reports.iter_mut().enumerate() {
+                report.legacy_dropped |= self.fate(i, legacy, &drops) == LegacyFate::DroppedAtEnd;
             }
             Ok(Some(reports))
         })
@@ -275,22 +275,14 @@ impl Migrator {
     fn plan_in_order(&self, conn: &Connection, legacy: LegacyTable) -> Result<Vec<Plan>> {
         let first = self.tables.first().map_or("", |t| t.table);
         in_read_transaction(conn, first, |conn| {
+            let drops = self.drops(conn, legacy)?;
             self.tables
                 .iter()
                 .enumerate()
                 .map(|(i, spec)| {
-                    let fate = self.fate(i, legacy);
                     let companions = self.companions(i);
-                    let plan = TablePlan::new(
-                        conn,
-                        spec,
-                        fate,
-                        &companions,
-                        self.on_conflict,
-                        self.rebuild,
-                        Counting::Count,
-                        false,
-                    )?;
+                    let context = self.context(i, &companions, &drops, Counting::Count, false);
+                    let plan = TablePlan::new(conn, spec, self.fate(i, legacy, &drops), &context)?;
                     Ok(plan.plan)
                 })
                 .collect()
@@ -373,17 +365,99 @@ impl Migrator {
     }
 
     /// A legacy table that a later table reads too is dropped by that one, after its copy.
-    fn fate(&self, i: usize, legacy: LegacyTable) -> LegacyFate {
-        let shared = self.tables[i].legacy.is_some_and(|name| {
+    fn fate(&self, i: usize, legacy: LegacyTable, drops: &Drops) -> LegacyFate {
+        let own = self.tables[i].legacy;
+        let shared = own.is_some_and(|name| {
             self.tables[i + 1..]
                 .iter()
                 .any(|later| later.legacy.is_some_and(|l| l.eq_ignore_ascii_case(name)))
         });
+        let at_end =
+            own.is_some_and(|name| drops.at_end.iter().any(|l| l.eq_ignore_ascii_case(name)));
         match legacy {
+            LegacyTable::Drop if at_end => LegacyFate::DroppedAtEnd,
             LegacyTable::Drop if shared => LegacyFate::DroppedLater,
             legacy => legacy.into(),
         }
     }
+
+    /// Table `i`'s view of the run.
+    fn context<'a>(
+        &'a self,
+        i: usize,
+        companions: &'a [&'static str],
+        drops: &'a Drops,
+        counting: Counting,
+        defer_rebuild: bool,
+    ) -> Context<'a> {
+        let last = i + 1 == self.tables.len();
+        Context {
+            companions,
+            earlier: &self.tables[..i],
+            dropped: &drops.dropped,
+            drops_at_end: if last { &drops.at_end } else { &[] },
+            on_conflict: self.on_conflict,
+            rebuild: self.rebuild,
+            counting,
+            defer_rebuild,
+        }
+    }
+
+    /// The legacy tables this run drops, and those of them it drops last: the ones another
+    /// of them references (a legacy schema with foreign keys of its own). Those go once every
+    /// table has run, referencing ones first, since the run's order (referenced tables
+    /// first) is the wrong one for dropping.
+    fn drops(&self, conn: &Connection, legacy: LegacyTable) -> Result<Drops> {
+        if legacy != LegacyTable::Drop {
+            return Ok(Drops::default());
+        }
+        let first = self.tables.first().map_or("", |t| t.table);
+        let inspect = |source| Error::Step {
+            table: first.to_owned(),
+            step: Step::Inspect,
+            source,
+        };
+        let mut dropped: Vec<&'static str> = Vec::new();
+        for legacy in self.tables.iter().filter_map(|t| t.legacy) {
+            if !dropped.iter().any(|d| d.eq_ignore_ascii_case(legacy)) {
+                dropped.push(legacy);
+            }
+        }
+        // Each legacy table with the legacy tables of the run that reference it.
+        let mut referenced: Vec<(&'static str, Vec<String>)> = Vec::new();
+        for legacy in &dropped {
+            let by: Vec<String> = schema::referencing_tables(conn, legacy)
+                .map_err(inspect)?
+                .into_iter()
+                .filter(|t| dropped.iter().any(|d| d.eq_ignore_ascii_case(t)))
+                .collect();
+            if !by.is_empty() {
+                referenced.push((legacy, by));
+            }
+        }
+        // Referencing ones first: take one no remaining one references, latest in the run
+        // first; in a cycle, the latest.
+        let mut at_end = Vec::new();
+        while !referenced.is_empty() {
+            let free = referenced.iter().rposition(|(_, by)| {
+                !by.iter().any(|t| {
+                    referenced
+                        .iter()
+                        .any(|(other, _)| other.eq_ignore_ascii_case(t))
+                })
+            });
+            let (legacy, _) = referenced.remove(free.unwrap_or(referenced.len() - 1));
+            at_end.push(legacy);
+        }
+        Ok(Drops { dropped, at_end })
+    }
+}
+
+/// The legacy tables a run drops, and those dropped once every table has run, in order.
+#[derive(Debug, Default)]
+struct Drops {
+    dropped: Vec<&'static str>,
+    at_end: Vec<&'static str>,
 }
 
 /// Puts results produced in run order back in the order the tables were added.
@@ -463,27 +537,14 @@ struct Migration<'t, 'c> {
     tx: &'t Transaction<'c>,
     spec: &'t TableSpec,
     timeout: Duration,
-    on_conflict: OnConflict,
-    rebuild: Rebuild,
-    /// Whether the connection enforces foreign keys in this transaction.
-    foreign_keys: bool,
 }
 
 impl Migration<'_, '_> {
     /// Plans, then runs the plan's statements in order, checking each copy, each settlement,
     /// each new index and the rebuild as it goes. `None` when the plan rebuilds the table
     /// while foreign keys are on: nothing of it has run.
-    fn run(&self, fate: LegacyFate, companions: &[&str]) -> Result<Option<MigrationReport>> {
-        let plan = TablePlan::new(
-            self.tx,
-            self.spec,
-            fate,
-            companions,
-            self.on_conflict,
-            self.rebuild,
-            Counting::Skip,
-            self.foreign_keys,
-        )?;
+    fn run(&self, fate: LegacyFate, context: &Context<'_>) -> Result<Option<MigrationReport>> {
+        let plan = TablePlan::new(self.tx, self.spec, fate, context)?;
         if plan.deferred {
             return Ok(None);
         }
@@ -562,6 +623,7 @@ impl Migration<'_, '_> {
                     self.execute(&step.sql, Step::DropLegacy)?;
                     report.legacy_dropped = true;
                 }
+                Action::DropLegacyOf { .. } => self.execute(&step.sql, Step::DropLegacy)?,
                 Action::RecordLedger => match &plan.legacy {
                     Some(legacy) => self.record(legacy, &report)?,
                     None => self.record_schema(&plan.ledger_entry)?,

@@ -10,8 +10,7 @@ use rusqlite::Connection;
 
 use crate::error::{sqlite_error, Step};
 use crate::ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
-use crate::planner::{Counting, LegacyFate, TablePlan};
-use crate::rebuild::Rebuild;
+use crate::planner::{Context, Counting, LegacyFate, TablePlan};
 use crate::spec::TableSpec;
 use crate::{LegacyTable, OnConflict, Result, Table};
 
@@ -139,6 +138,12 @@ pub enum Action {
     },
     /// Drop the legacy table; its indexes and the capture's triggers go with it.
     DropLegacy,
+    /// Drop the legacy table of another table of the same `Migrator`, once every table has
+    /// run: a legacy table of the run referenced it, and is gone now.
+    DropLegacyOf {
+        /// The legacy table.
+        legacy_table: String,
+    },
     /// Record the run in the ledger (rows copied, capture, conflicts, schema checksum).
     RecordLedger,
 }
@@ -362,6 +367,10 @@ impl fmt::Display for Action {
             Action::DropLegacy => {
                 f.write_str("drop the legacy table (its indexes and capture triggers go with it)")
             }
+            Action::DropLegacyOf { legacy_table } => write!(
+                f,
+                "drop the legacy table {legacy_table} last, after the legacy tables that reference it"
+            ),
             Action::RecordLedger => write!(f, "record the run in {LEDGER_TABLE}"),
         }
     }
@@ -406,17 +415,7 @@ pub fn plan<T: Table>(conn: &Connection, legacy: LegacyTable) -> Result<Plan> {
     let spec = TableSpec::of::<T>();
     in_read_transaction(conn, spec.table, |conn| {
         let fate = LegacyFate::from(legacy);
-        Ok(TablePlan::new(
-            conn,
-            &spec,
-            fate,
-            &[],
-            OnConflict::default(),
-            Rebuild::default(),
-            Counting::Count,
-            false,
-        )?
-        .plan)
+        Ok(TablePlan::new(conn, &spec, fate, &Context::alone(Counting::Count))?.plan)
     })
 }
 

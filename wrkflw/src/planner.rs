@@ -41,6 +41,9 @@ pub(crate) enum LegacyFate {
     /// Dropped by a later table of the same `Migrator` that reads it too: this table copies
     /// and leaves the dropping to that one.
     DroppedLater,
+    /// Dropped once every table of the `Migrator` has run, by the last one: another legacy
+    /// table of the run references it, and goes first.
+    DroppedAtEnd,
 }
 
 impl From<LegacyTable> for LegacyFate {
@@ -48,6 +51,43 @@ impl From<LegacyTable> for LegacyFate {
         match legacy {
             LegacyTable::Keep => LegacyFate::Keep,
             LegacyTable::Drop => LegacyFate::Drop,
+        }
+    }
+}
+
+/// What a table's plan needs to know of the `Migrator` run it is part of.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Context<'a> {
+    /// The other tables of the run that read this table's legacy table.
+    pub(crate) companions: &'a [&'static str],
+    /// The tables of the run that come before this one. Their legacy rows count as there
+    /// for this table's foreign keys, whether they ran already (`migrate`) or not (`plan`),
+    /// so that the two agree.
+    pub(crate) earlier: &'a [TableSpec],
+    /// Legacy tables the run drops: their references to a legacy table do not stop its drop.
+    pub(crate) dropped: &'a [&'static str],
+    /// Legacy tables this table drops after its own steps, in order: those of the run's
+    /// tables whose fate is [`LegacyFate::DroppedAtEnd`], when this table is the last.
+    pub(crate) drops_at_end: &'a [&'static str],
+    pub(crate) on_conflict: OnConflict,
+    pub(crate) rebuild: Rebuild,
+    pub(crate) counting: Counting,
+    /// Stop planning as soon as a rebuild is needed (foreign keys are on).
+    pub(crate) defer_rebuild: bool,
+}
+
+impl Context<'_> {
+    /// A table planned on its own, as `migrate::<T>` and `plan::<T>` do.
+    pub(crate) fn alone(counting: Counting) -> Context<'static> {
+        Context {
+            companions: &[],
+            earlier: &[],
+            dropped: &[],
+            drops_at_end: &[],
+            on_conflict: OnConflict::default(),
+            rebuild: Rebuild::default(),
+            counting,
+            defer_rebuild: false,
         }
     }
 }
@@ -102,19 +142,21 @@ enum Found {
 }
 
 impl TablePlan {
-    /// `companions`: the other tables of the same `Migrator` that read this legacy table.
-    // Each argument is a separate input of the decision; bundling them would only move them.
-    #[allow(clippy::too_many_arguments)]
+    /// Plans `spec`'s migration with its legacy table's `fate`, as part of the run `context`.
     pub(crate) fn new(
         conn: &Connection,
         spec: &TableSpec,
         fate: LegacyFate,
-        companions: &[&str],
-        on_conflict: OnConflict,
-        rebuild: Rebuild,
-        counting: Counting,
-        defer_rebuild: bool,
+        context: &Context<'_>,
     ) -> Result<TablePlan> {
+        let Context {
+            companions,
+            on_conflict,
+            rebuild,
+            counting,
+            defer_rebuild,
+            ..
+        } = *context;
         let inspect = sqlite_error(spec.table, Step::Inspect);
         if schema::journal_mode(conn).map_err(&inspect)? == "off" {
             return Err(Error::JournalOff {
@@ -256,8 +298,8 @@ impl TablePlan {
         if install || captured {
             capture_fits(conn, spec, &link, &legacy_columns, install)?;
         }
-        if fate == LegacyFate::Drop {
-            refuse_drop_while_used(conn, spec.table, companions, legacy_name)?;
+        if matches!(fate, LegacyFate::Drop | LegacyFate::DroppedAtEnd) {
+            refuse_drop_while_used(conn, spec.table, companions, context.dropped, legacy_name)?;
             // A legacy row under a NULL key never reaches the table (a capture installed
             // before 0.2 did not even log it): dropping the legacy table would lose it.
             let null_key = format!(
@@ -284,7 +326,7 @@ impl TablePlan {
         if let Some(path) = copy_path {
             // Constraints the copied rows would break are refused before anything is written.
             let copied = copied_rows(&link, path);
-            constraints::refuse_dangling_references(conn, spec, &link, &copied)?;
+            constraints::refuse_dangling_references(conn, spec, &link, &copied, context.earlier)?;
             for (index, values) in constraints::legacy_values(spec, &link, &copied, table_existed) {
                 constraints::refuse_duplicates(conn, spec, index, link.legacy, &values)?;
             }
@@ -327,6 +369,7 @@ impl TablePlan {
                 sql: format!("DROP TABLE {}", main(legacy_name)),
             });
         }
+        capture_steps.extend(drops_at_end(conn, context)?);
 
         let mut bookkeeping = Vec::new();
         if install && !log_exists {
@@ -347,8 +390,13 @@ impl TablePlan {
         // A table whose legacy table a later table of the run drops ends the run without a
         // capture too.
         let capture = match (fate, found) {
-            (LegacyFate::Drop | LegacyFate::DroppedLater, Found::Absent) => None,
-            (LegacyFate::Drop | LegacyFate::DroppedLater, _) => Some(CaptureStatus::Removed),
+            (
+                LegacyFate::Drop | LegacyFate::DroppedLater | LegacyFate::DroppedAtEnd,
+                Found::Absent,
+            ) => None,
+            (LegacyFate::Drop | LegacyFate::DroppedLater | LegacyFate::DroppedAtEnd, _) => {
+                Some(CaptureStatus::Removed)
+            }
             (_, Found::Intact) => Some(CaptureStatus::Active),
             (LegacyFate::Keep, Found::Outdated) => Some(CaptureStatus::Updated),
             (LegacyFate::Keep, Found::Altered) => Some(CaptureStatus::Restored),
@@ -636,10 +684,16 @@ fn refuse_drop_while_used(
     conn: &Connection,
     table: &str,
     companions: &[&str],
+    dropped: &[&str],
     legacy: &str,
 ) -> Result<()> {
     let inspect = sqlite_error(legacy, Step::Inspect);
-    let referencing = schema::referencing_tables(conn, legacy).map_err(&inspect)?;
+    // A legacy table the same run drops may reference it: the run drops that one first.
+    let referencing: Vec<String> = schema::referencing_tables(conn, legacy)
+        .map_err(&inspect)?
+        .into_iter()
+        .filter(|t| !dropped.iter().any(|d| d.eq_ignore_ascii_case(t)))
+        .collect();
     if !referencing.is_empty() {
         return Err(Error::ReferencedByForeignKeys {
             legacy_table: legacy.to_owned(),
@@ -866,6 +920,23 @@ fn missing_indexes(conn: &Connection, spec: &TableSpec) -> Result<Vec<PlannedSte
                     sql: spec.index_statement(sql),
                 })
             }
+        }
+    }
+    Ok(steps)
+}
+
+/// The legacy tables the last table of the run drops once every table has run (those
+/// another legacy table of the run references), referencing ones first.
+fn drops_at_end(conn: &Connection, context: &Context<'_>) -> Result<Vec<PlannedStep>> {
+    let mut steps = Vec::new();
+    for legacy in context.drops_at_end {
+        if table_exists(conn, legacy)? {
+            steps.push(PlannedStep {
+                action: Action::DropLegacyOf {
+                    legacy_table: (*legacy).to_owned(),
+                },
+                sql: format!("DROP TABLE {}", main(legacy)),
+            });
         }
     }
     Ok(steps)
