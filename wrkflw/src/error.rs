@@ -272,12 +272,11 @@ pub enum Error {
         violations: Vec<ForeignKeyViolation>,
     },
 
-    /// After a rebuild's copy, the new table does not hold every row of the old one (a
-    /// trigger of the application's deleted some, say). Planning rules this out; the check
+    /// A rebuild's copy did not insert every row of the old table. Planning rules this out; the check
     /// is the proof.
     #[error(
-        "rebuilding `{table}`: the copy inserted {copied} rows and the new table holds {held} of the old \
-         table's {expected}; nothing was changed"
+        "rebuilding `{table}`: the copy inserted {copied} of the old table's {expected} rows; nothing \
+         was changed"
     )]
     RebuildLostRows {
         /// The table.
@@ -286,8 +285,6 @@ pub enum Error {
         expected: u64,
         /// Rows the copy inserted.
         copied: u64,
-        /// Rows the new table holds.
-        held: u64,
     },
 
     /// The legacy table lacks a column the new table needs a value for.

@@ -180,9 +180,10 @@ pub enum RebuildStep {
         /// Columns of the table that are not copied: no field keeps them.
         dropped: Vec<String>,
     },
-    /// Check that the copy inserted every row of the old table, and that the new table
-    /// holds as many: the copy inserts every row it reads or fails, and its keys are the old
-    /// table's (a `CAST` was checked to change none), so equal counts prove every key arrived.
+    /// Check that the copy inserted as many rows as the old table holds: into a table
+    /// created empty in this transaction, the copy inserts every row it reads or fails, and
+    /// its keys are the old table's (a `CAST` was checked to change none), so equal counts
+    /// prove every key arrived.
     Verify,
     /// Drop the old table; its indexes and triggers go with it.
     DropOld,
