@@ -309,6 +309,18 @@ pub(crate) fn journal_mode(conn: &Connection) -> rusqlite::Result<String> {
         .map(|mode: String| mode.to_ascii_lowercase())
 }
 
+/// The columns of `table` that some index of it holds: a scan that reads only such a column
+/// can read the index instead of the table.
+pub(crate) fn indexed_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT ii.name FROM pragma_index_list(?1, 'main') AS il,
+           pragma_index_info(il.name, 'main') AS ii
+         WHERE ii.name IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([table], |row| row.get(0))?;
+    rows.collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::{affinity, Affinity};
@@ -323,16 +335,4 @@ mod tests {
         assert_eq!(affinity("DOUBLE PRECISION"), Affinity::Real);
         assert_eq!(affinity("DECIMAL(10,2)"), Affinity::Numeric);
     }
-}
-
-/// The columns of `table` that some index of it holds: a scan that reads only such a column
-/// can read the index instead of the table.
-pub(crate) fn indexed_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare(
-        "SELECT DISTINCT ii.name FROM pragma_index_list(?1, 'main') AS il,
-           pragma_index_info(il.name, 'main') AS ii
-         WHERE ii.name IS NOT NULL",
-    )?;
-    let rows = stmt.query_map([table], |row| row.get(0))?;
-    rows.collect()
 }
