@@ -177,7 +177,105 @@ pub(crate) fn drift(
             "the struct's table is STRICT but the table is not".to_owned()
         });
     }
+    foreign_key_drift(conn, spec, &mut drift)?;
     Ok(drift)
+}
+
+/// The table's foreign keys against the struct's `references`: one added, removed or
+/// changed (another table, key or `ON DELETE`) needs a rebuild, since `ALTER TABLE` cannot
+/// change foreign keys. A new one the rows already break is blocking, with the count and
+/// sample keys, so that nothing is written.
+fn foreign_key_drift(conn: &Connection, spec: &TableSpec, drift: &mut Drift) -> Result<()> {
+    let inspect = sqlite_error(spec.table, Step::Inspect);
+    let found = schema::foreign_keys(conn, spec.table).map_err(&inspect)?;
+    for column in spec.columns {
+        let declared = column.references;
+        let existing = found
+            .iter()
+            .find(|fk| fk.from.eq_ignore_ascii_case(column.name));
+        let same = match (declared, existing) {
+            (None, None) => continue,
+            (Some(want), Some(have)) => {
+                want.table.eq_ignore_ascii_case(&have.table)
+                    && have
+                        .to
+                        .as_deref()
+                        .is_none_or(|to| to.eq_ignore_ascii_case(want.column))
+                    && want
+                        .on_delete
+                        .as_sql()
+                        .eq_ignore_ascii_case(&have.on_delete)
+            }
+            _ => false,
+        };
+        if same {
+            continue;
+        }
+        drift.rebuild.push(match (declared, existing) {
+            (Some(want), None) => format!(
+                "column `{}` references `{}` in the struct but nothing in the table",
+                column.name, want.table
+            ),
+            (None, Some(have)) => format!(
+                "column `{}` references `{}` in the table but nothing in the struct",
+                column.name, have.table
+            ),
+            (Some(want), Some(have)) => format!(
+                "column `{}` references `{}` ON DELETE {} in the table but `{}` ON DELETE {} in the struct",
+                column.name,
+                have.table,
+                have.on_delete,
+                want.table,
+                want.on_delete.as_sql()
+            ),
+            (None, None) => unreachable!("skipped above"),
+        });
+        let Some(want) = declared else { continue };
+        let Some((_, kept)) = drift.matched.iter().find(|(c, _)| c.name == column.name) else {
+            continue;
+        };
+        // Rows that would point at nothing once the key is there: refused before writing.
+        let value = format!("o.{}", quoted(&kept.name));
+        let parent = format!(
+            "{} AS p WHERE p.{} = {value}",
+            main(want.table),
+            quoted(want.column)
+        );
+        let parent_exists =
+            schema::kind(conn, want.table).map_err(&inspect)?.as_deref() == Some("table");
+        let dangling = if parent_exists {
+            format!("NOT EXISTS (SELECT 1 FROM {parent})")
+        } else {
+            "true".to_owned()
+        };
+        let from = format!(
+            "FROM {} AS o WHERE {value} IS NOT NULL AND {dangling}",
+            main(spec.table)
+        );
+        let rows: i64 = conn
+            .query_row(&format!("SELECT count(*) {from}"), [], |row| row.get(0))
+            .map_err(&inspect)?;
+        if rows > 0 {
+            let mut stmt = conn
+                .prepare(&format!("SELECT DISTINCT quote({value}) {from} LIMIT 5"))
+                .map_err(&inspect)?;
+            let values: Vec<String> = stmt
+                .query_map([], |row| row.get(0))
+                .map_err(&inspect)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(&inspect)?;
+            drift.blocking.push(format!(
+                "column `{}` now references `{}`, and {rows} row{} of the table point at no row there (values {}); \
+                 give them a `{}` row, correct or delete them, or drop `references`",
+                column.name,
+                want.table,
+                if rows == 1 { "" } else { "s" },
+                values.join(", "),
+                want.table
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn key_word(primary_key: bool) -> &'static str {

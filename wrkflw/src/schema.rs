@@ -321,6 +321,36 @@ pub(crate) fn indexed_columns(conn: &Connection, table: &str) -> rusqlite::Resul
     rows.collect()
 }
 
+/// One foreign key of a table, one column of it (composite foreign keys list each).
+#[derive(Debug, Clone)]
+pub(crate) struct ForeignKeyInfo {
+    pub(crate) from: String,
+    pub(crate) table: String,
+    /// The referenced column; `None` when the key names only the table (its primary key).
+    pub(crate) to: Option<String>,
+    pub(crate) on_delete: String,
+}
+
+/// The foreign keys of `table`, as `PRAGMA foreign_key_list` reports them.
+pub(crate) fn foreign_keys(
+    conn: &Connection,
+    table: &str,
+) -> rusqlite::Result<Vec<ForeignKeyInfo>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT \"from\", \"table\", \"to\", on_delete FROM pragma_foreign_key_list(?1, 'main')
+         ORDER BY id, seq",
+    )?;
+    let rows = stmt.query_map([table], |row| {
+        Ok(ForeignKeyInfo {
+            from: row.get(0)?,
+            table: row.get(1)?,
+            to: row.get(2)?,
+            on_delete: row.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::{affinity, Affinity};
