@@ -441,27 +441,30 @@ fn median(samples: &[Duration]) -> Duration {
 
 const CHILD_FLAG: &str = "--peak-memory-child";
 
-/// Peak resident memory of a first migration, measured in a child process of its own so
-/// that nothing else this program did counts towards it.
+/// The peak resident memory, in KiB, of the child process that runs `which` on a fresh copy
+/// of `template` at `path`: a process of its own, so that nothing else this program did
+/// counts towards it.
+fn child_peak(template: &Path, path: &Path, which: &str) -> Outcome<u64> {
+    drop(fresh_copy(template, path, Journal::Rollback)?);
+    let output = Command::new(std::env::current_exe()?)
+        .args([CHILD_FLAG, which])
+        .arg(path)
+        .output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "peak-memory child failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    Ok(String::from_utf8(output.stdout)?.trim().parse()?)
+}
+
+/// Peak resident memory of a first migration, measured in a child process of its own.
 fn peak_memory(table: &mut Report, dir: &Path, legacy: &Path, rows: u64) -> Outcome {
     let path = dir.join("memory.sqlite3");
-    let peak = |which: &str| -> Outcome<u64> {
-        drop(fresh_copy(legacy, &path, Journal::Rollback)?);
-        let output = Command::new(std::env::current_exe()?)
-            .args([CHILD_FLAG, which])
-            .arg(&path)
-            .output()?;
-        if !output.status.success() {
-            return Err(format!(
-                "peak-memory child failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-            .into());
-        }
-        Ok(String::from_utf8(output.stdout)?.trim().parse()?)
-    };
-    let ours = peak("wrkflw")?;
-    let baseline = peak("seed")?;
+    let ours = child_peak(legacy, &path, "wrkflw")?;
+    let baseline = child_peak(legacy, &path, "seed")?;
     remove_database(&path)?;
     table.push(Line {
         what: "peak memory of the first migration",
@@ -507,23 +510,8 @@ fn rebuilds(table: &mut Report, dir: &Path, rows: u64, rounds: usize) -> Outcome
         baseline: Figure::Time(samples.baseline_median()),
         goal: Some(1.10),
     });
-    let peak = |which: &str| -> Outcome<u64> {
-        drop(fresh_copy(&template, &work, Journal::Rollback)?);
-        let output = Command::new(std::env::current_exe()?)
-            .args([CHILD_FLAG, which])
-            .arg(&work)
-            .output()?;
-        if !output.status.success() {
-            return Err(format!(
-                "peak-memory child failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-            .into());
-        }
-        Ok(String::from_utf8(output.stdout)?.trim().parse()?)
-    };
-    let ours = peak("rebuild-wrkflw")?;
-    let baseline = peak("rebuild-hand")?;
+    let ours = child_peak(&template, &work, "rebuild-wrkflw")?;
+    let baseline = child_peak(&template, &work, "rebuild-hand")?;
     table.push(Line {
         what: "peak memory of the rebuild vs the twelve steps by hand",
         rows,

@@ -7,6 +7,7 @@
 use wrkflw::{wrkflw_table, CaptureStatus, Error, LegacyTable, Table};
 use wrkflw_tests::{
     capture_triggers, count, indexes, migrated_keeping_legacy, mirror_differences, schema, DbFile,
+    LooseRun,
 };
 
 mod v1 {
@@ -157,37 +158,11 @@ fn an_index_or_view_using_a_discarded_column_is_refused_before_anything_is_writt
     assert_eq!(db.bytes(), bytes);
 }
 
-mod loose_runs {
-    use super::wrkflw_table;
-
-    /// The seed table with `status` optional: a rebuild of a table whose legacy table is
-    /// kept and captured.
-    #[wrkflw_table(rename_from = "workflow_runs")]
-    pub struct WorkflowRun {
-        #[wrkflw(primary_key)]
-        pub run_id: String,
-        #[wrkflw(index)]
-        pub workflow_id: String,
-        #[wrkflw(index)]
-        pub status: Option<String>,
-        pub execution_path: Option<String>,
-        pub step_results: Option<String>,
-        pub state: Option<String>,
-        pub input_data: Option<String>,
-        pub result: Option<String>,
-        pub error: Option<String>,
-        #[wrkflw(default = "unixepoch()")]
-        pub created_at: Option<i64>,
-        #[wrkflw(default = "unixepoch()")]
-        pub updated_at: Option<i64>,
-    }
-}
-
 #[test]
 fn the_change_capture_on_the_legacy_table_is_installed_again_and_keeps_capturing() {
     let (db, _) = migrated_keeping_legacy(200);
     let mut conn = db.open();
-    let plan = loose_runs::WorkflowRun::plan(&conn, LegacyTable::Keep).unwrap();
+    let plan = LooseRun::plan(&conn, LegacyTable::Keep).unwrap();
     let text = plan.to_string();
     assert!(
         text.contains(
@@ -199,7 +174,7 @@ fn the_change_capture_on_the_legacy_table_is_installed_again_and_keeps_capturing
         !text.contains("create trigger wrkflw_workflow_runs_capture_insert again"),
         "the capture is installed from the struct, not copied: {text}"
     );
-    let report = loose_runs::WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let report = LooseRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
     assert!(report.rebuilt);
     assert_eq!(report.capture, Some(CaptureStatus::Updated));
     assert_eq!(capture_triggers(&conn).len(), 5);
@@ -212,7 +187,7 @@ fn the_change_capture_on_the_legacy_table_is_installed_again_and_keeps_capturing
     .unwrap();
     assert_eq!(mirror_differences(&conn), (0, 0));
     assert_eq!(count(&conn, "wrkflw_workflow_runs"), 200);
-    let again = loose_runs::WorkflowRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    let again = LooseRun::migrate(&mut conn, LegacyTable::Keep).unwrap();
     assert!(!again.rebuilt);
     assert_eq!(again.capture, Some(CaptureStatus::Active));
 }

@@ -92,19 +92,7 @@ fn read_piece(piece: Vec<TokenTree>, errors: &mut Errors) -> Option<Arg> {
 impl Arg {
     /// The string literal of `key = "..."`. Anything else is reported with the correct form.
     pub(crate) fn string(&self, spec: &KeySpec, errors: &mut Errors) -> Option<LitStr> {
-        if self.list_given(spec, errors) {
-            return None;
-        }
-        let Some(value) = &self.value else {
-            errors.spanned(
-                &self.key,
-                format!(
-                    "`{}` needs a value\nhelp: the correct form is `{}`",
-                    self.key, spec.form
-                ),
-            );
-            return None;
-        };
+        let value = self.value(spec, errors)?;
         match syn::parse2::<LitStr>(value.clone()) {
             Ok(lit) => Some(lit),
             Err(_) => {
@@ -143,6 +131,23 @@ impl Arg {
 }
 
 impl Arg {
+    /// The tokens after `=`; a missing value, or a list given instead, is reported.
+    fn value(&self, spec: &KeySpec, errors: &mut Errors) -> Option<&TokenStream> {
+        if self.list_given(spec, errors) {
+            return None;
+        }
+        if self.value.is_none() {
+            errors.spanned(
+                &self.key,
+                format!(
+                    "`{}` needs a value\nhelp: the correct form is `{}`",
+                    self.key, spec.form
+                ),
+            );
+        }
+        self.value.as_ref()
+    }
+
     /// Reports `key(...)` on a key that takes no list.
     fn list_given(&self, spec: &KeySpec, errors: &mut Errors) -> bool {
         if let Some(list) = &self.list {
@@ -205,19 +210,7 @@ impl Arg {
 
     /// A `key = Path` value, such as `references = WorkflowRun`.
     pub(crate) fn path(&self, spec: &KeySpec, errors: &mut Errors) -> Option<syn::Path> {
-        if self.list_given(spec, errors) {
-            return None;
-        }
-        let Some(value) = &self.value else {
-            errors.spanned(
-                &self.key,
-                format!(
-                    "`{}` needs a value\nhelp: the correct form is `{}`",
-                    self.key, spec.form
-                ),
-            );
-            return None;
-        };
+        let value = self.value(spec, errors)?;
         match syn::parse2::<syn::Path>(value.clone()) {
             Ok(path) => Some(path),
             Err(_) => {
