@@ -1,7 +1,6 @@
 //! A field renamed with `#[wrkflw(rename_from = "old")]` renames the column of an existing
 //! table that still has the old name, with `ALTER TABLE ... RENAME COLUMN`: no rebuild, the
-//! values kept, views and triggers rewritten by SQLite. (The macro accepts a field's
-//! `rename_from` only on a struct with a legacy table, so these name one that is not there.)
+//! values kept, views and triggers rewritten by SQLite. The tables here have no legacy table.
 
 #![allow(dead_code)] // Only the generated tables are used; their fields are never read.
 
@@ -11,7 +10,7 @@ use wrkflw_tests::{rows, table_info, DbFile};
 mod v1 {
     use super::wrkflw_table;
 
-    #[wrkflw_table(rename_from = "old_notes", name = "notes")]
+    #[wrkflw_table(name = "notes")]
     pub struct Note {
         #[wrkflw(primary_key)]
         pub id: i64,
@@ -22,7 +21,7 @@ mod v1 {
 mod v2 {
     use super::wrkflw_table;
 
-    #[wrkflw_table(rename_from = "old_notes", name = "notes")]
+    #[wrkflw_table(name = "notes")]
     pub struct Note {
         #[wrkflw(primary_key)]
         pub id: i64,
@@ -35,7 +34,7 @@ mod v2 {
 mod v3 {
     use super::wrkflw_table;
 
-    #[wrkflw_table(rename_from = "old_notes", name = "notes")]
+    #[wrkflw_table(name = "notes")]
     pub struct Note {
         #[wrkflw(primary_key)]
         pub id: i64,
@@ -83,8 +82,7 @@ fn a_renamed_field_renames_its_column_without_a_rebuild() {
     );
     assert_eq!(
         report.to_string(),
-        "wrkflw_notes: already existed; renamed columns body to text; \
-         no legacy table old_notes found, nothing to copy"
+        "wrkflw_notes: already existed; renamed columns body to text"
     );
     assert_eq!(table_info(&conn, "wrkflw_notes")[1].0, "text");
     assert_eq!(rows(&conn, "wrkflw_notes"), before);

@@ -1,14 +1,5 @@
 use wrkflw::wrkflw_table;
 
-// A column rename needs a legacy table.
-#[wrkflw_table]
-struct Note {
-    #[wrkflw(primary_key)]
-    id: String,
-    #[wrkflw(rename_from = "body")]
-    text: String,
-}
-
 #[wrkflw_table(rename_from = "runs")]
 struct Run {
     #[wrkflw(primary_key)]

@@ -533,24 +533,15 @@ fn nearest<'c>(written: &str, candidates: impl Iterator<Item = &'c str>) -> Opti
         .map(|(_, c)| c)
 }
 
-/// A column's `rename_from` names the legacy column the copy reads into it, so it needs a
-/// legacy table, a valid name, and no other column reading the same legacy column (which
-/// would copy one value into two columns and leave the intended source unread).
+/// A column's `rename_from` names its old column: the legacy column the copy reads into it,
+/// and the column of an existing table that `migrate` renames. It needs a valid name, and no
+/// other column reading the same old column (which would copy one value into two columns
+/// and leave the intended source unread).
 fn check_column_renames(table: &Table, errors: &mut Errors) {
     for (i, column) in table.columns.iter().enumerate() {
         let Some(old) = &column.rename_from else {
             continue;
         };
-        if table.args.rename_from.is_none() {
-            errors.spanned(
-                old,
-                format!(
-                    "`rename_from` on `{}` needs a legacy table to read the old column from\nhelp: name it with #[wrkflw_table(rename_from = \"old_table\")]",
-                    column.name
-                ),
-            );
-            continue;
-        }
         if !check_identifier(old, "legacy column name", "\"old_status\"", errors) {
             continue;
         }

@@ -43,7 +43,7 @@ use proc_macro::TokenStream;
 /// | `references = Other` | a foreign key to the `#[wrkflw_table]` struct `Other`'s one-column key (`Self` for the same table) |
 /// | `on_delete = "cascade"` | with `references`: `cascade`, `restrict`, `set_null`, `set_default` or `no_action` |
 /// | `default = "unixepoch()"` | a SQL expression, written as `DEFAULT (unixepoch())` |
-/// | `rename_from = "old_column"` | the legacy table's name for this column: the copy reads it into this one |
+/// | `rename_from = "old_column"` | the column's old name: the copy reads the legacy column of that name, and `migrate` renames an existing table's column of that name |
 /// | `json` | any serde type, stored as JSON text (`None` is SQL NULL, `Some(null)` the text `null`) |
 ///
 /// Field types: `String` is `TEXT`; `i64`, `i32`, `i16`, `i8`, `u32`, `u16`, `u8` and `bool`
