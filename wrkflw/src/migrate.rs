@@ -11,8 +11,10 @@ use crate::constraints;
 use crate::error::{classify, Step};
 use crate::ledger;
 use crate::plan::RebuildStep;
-use crate::plan::{in_read_transaction, Action, CopyPath, Plan};
-use crate::planner::{copied_rows, Context, Counting, LegacyFate, LegacyPlan, TablePlan};
+use crate::plan::{Action, CopyPath, Counting, Plan};
+use crate::planner::{
+    copied_rows, in_read_transaction, Context, LegacyFate, LegacyPlan, TablePlan,
+};
 use crate::rebuild::Rebuild;
 use crate::schema;
 use crate::spec::TableSpec;

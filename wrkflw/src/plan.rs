@@ -1,21 +1,16 @@
 //! What a migration will do on this database, decided before anything is written.
 //!
-//! [`migrate`](crate::migrate) and [`plan`] share the deciding code (`planner`): `migrate`
+//! [`migrate`](crate::migrate) and [`plan`](crate::plan()) share the deciding code (`planner`): `migrate`
 //! computes the plan inside its write transaction and runs its statements in order; `plan`
 //! returns it inside a read transaction, so users can review exactly what would run.
 
 use std::fmt;
 
-use rusqlite::Connection;
-
-use crate::error::{sqlite_error, Step};
 use crate::ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
-use crate::planner::{Context, Counting, LegacyFate, TablePlan};
-use crate::spec::TableSpec;
-use crate::{LegacyTable, OnConflict, Result, Table};
+use crate::OnConflict;
 
 /// What [`migrate`](crate::migrate) would run on a database now, statement by statement,
-/// each with its reason. From [`plan`], [`Table::plan`] or
+/// each with its reason. From [`plan`](crate::plan()), [`Table::plan`](crate::Table::plan) or
 /// [`Migrator::plan`](crate::Migrator::plan); nothing is written to compute it.
 ///
 /// Its `Display` is a commented SQL script.
@@ -84,7 +79,7 @@ pub enum Action {
     },
     /// Copy legacy rows into the table.
     Copy {
-        /// Rows the copy will insert, as counted when the plan was made (by [`plan`]; `0`
+        /// Rows the copy will insert, as counted when the plan was made (by [`plan`](crate::plan()); `0`
         /// inside `migrate`, which does not count ahead).
         rows: u64,
         /// How the rows are selected and copied.
@@ -174,7 +169,7 @@ pub enum RebuildStep {
     /// Copy every row into the new table, column by column by name; a column whose type
     /// changes is converted with `CAST` (planning checked that no value changes).
     Copy {
-        /// Rows to copy, as counted when the plan was made (by [`plan`]; `0` inside
+        /// Rows to copy, as counted when the plan was made (by [`plan`](crate::plan()); `0` inside
         /// `migrate`, which does not count ahead).
         rows: u64,
         /// Columns of the table that are not copied: no field keeps them.
@@ -391,50 +386,10 @@ impl fmt::Display for Plan {
     }
 }
 
-/// The statements [`migrate`](crate::migrate) would run for `T` on this database now, without
-/// writing anything. Runs in a read transaction of its own unless one is open. Works on a
-/// read-only or `query_only` connection.
-///
-/// ```
-/// use wrkflw::{plan, wrkflw_table, Action, CopyPath, LegacyTable};
-///
-/// #[wrkflw_table(rename_from = "jobs")]
-/// struct Job {
-///     #[wrkflw(primary_key)]
-///     id: String,
-/// }
-///
-/// let conn = wrkflw::rusqlite::Connection::open_in_memory()?;
-/// conn.execute_batch("CREATE TABLE jobs (id TEXT NOT NULL PRIMARY KEY); INSERT INTO jobs VALUES ('a');")?;
-/// let plan = plan::<Job>(&conn, LegacyTable::Drop)?;
-/// let copy = plan.steps.iter().find(|s| matches!(s.action, Action::Copy { .. })).unwrap();
-/// assert_eq!(copy.action, Action::Copy { rows: 1, path: CopyPath::Transfer });
-/// println!("{plan}");
-/// # Ok::<(), wrkflw::Error>(())
-/// ```
-pub fn plan<T: Table>(conn: &Connection, legacy: LegacyTable) -> Result<Plan> {
-    let spec = TableSpec::of::<T>();
-    in_read_transaction(conn, spec.table, |conn| {
-        let fate = LegacyFate::from(legacy);
-        Ok(TablePlan::new(conn, &spec, fate, &Context::alone(Counting::Count))?.plan)
-    })
-}
-
-/// Runs `work` in a read transaction, so that every look-up sees the same moment, unless the
-/// caller already has a transaction open.
-pub(crate) fn in_read_transaction<R>(
-    conn: &Connection,
-    table: &str,
-    work: impl FnOnce(&Connection) -> Result<R>,
-) -> Result<R> {
-    if !conn.is_autocommit() {
-        return work(conn);
-    }
-    let read = conn
-        .unchecked_transaction()
-        .map_err(sqlite_error(table, Step::Begin))?;
-    let result = work(&read)?;
-    // Nothing was written: ending the read transaction either way is the same.
-    read.rollback().map_err(sqlite_error(table, Step::Commit))?;
-    Ok(result)
+/// Whether planning counts the rows each copy will insert (for `plan`) or skips that work
+/// (inside `migrate`, which learns the count from the copy itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Counting {
+    Count,
+    Skip,
 }

@@ -15,21 +15,13 @@ use crate::ledger::{
     LEDGER_TABLE, REPLACED_KEYS_TABLE,
 };
 use crate::link::Link;
-use crate::plan::{Action, CopyPath, Plan, PlannedStep};
+use crate::plan::{Action, CopyPath, Counting, Plan, PlannedStep};
 use crate::rebuild::{self, Rebuild};
 use crate::schema::{self, TableColumn};
 use crate::spec::TableSpec;
 use crate::sql_text::{literal, main, quoted};
 use crate::verify;
-use crate::{CaptureStatus, Error, KeyProblem, LegacyTable, OnConflict, Result, SqlType};
-
-/// Whether planning counts the rows each copy will insert (for `plan`) or skips that work
-/// (inside `migrate`, which learns the count from the copy itself).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Counting {
-    Count,
-    Skip,
-}
+use crate::{CaptureStatus, Error, KeyProblem, LegacyTable, OnConflict, Result, SqlType, Table};
 
 /// What happens to the legacy table in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1058,4 +1050,52 @@ fn first_copy_path(
     // A legacy definition the scratch database cannot take (a collation or function the
     // application registered) only means no transfer.
     Ok(probe().unwrap_or((CopyPath::BulkInsert, false)))
+}
+
+/// The statements [`migrate`](crate::migrate) would run for `T` on this database now, without
+/// writing anything. Runs in a read transaction of its own unless one is open. Works on a
+/// read-only or `query_only` connection.
+///
+/// ```
+/// use wrkflw::{plan, wrkflw_table, Action, CopyPath, LegacyTable};
+///
+/// #[wrkflw_table(rename_from = "jobs")]
+/// struct Job {
+///     #[wrkflw(primary_key)]
+///     id: String,
+/// }
+///
+/// let conn = wrkflw::rusqlite::Connection::open_in_memory()?;
+/// conn.execute_batch("CREATE TABLE jobs (id TEXT NOT NULL PRIMARY KEY); INSERT INTO jobs VALUES ('a');")?;
+/// let plan = plan::<Job>(&conn, LegacyTable::Drop)?;
+/// let copy = plan.steps.iter().find(|s| matches!(s.action, Action::Copy { .. })).unwrap();
+/// assert_eq!(copy.action, Action::Copy { rows: 1, path: CopyPath::Transfer });
+/// println!("{plan}");
+/// # Ok::<(), wrkflw::Error>(())
+/// ```
+pub fn plan<T: Table>(conn: &Connection, legacy: LegacyTable) -> Result<Plan> {
+    let spec = TableSpec::of::<T>();
+    in_read_transaction(conn, spec.table, |conn| {
+        let fate = LegacyFate::from(legacy);
+        Ok(TablePlan::new(conn, &spec, fate, &Context::alone(Counting::Count))?.plan)
+    })
+}
+
+/// Runs `work` in a read transaction, so that every look-up sees the same moment, unless the
+/// caller already has a transaction open.
+pub(crate) fn in_read_transaction<R>(
+    conn: &Connection,
+    table: &str,
+    work: impl FnOnce(&Connection) -> Result<R>,
+) -> Result<R> {
+    if !conn.is_autocommit() {
+        return work(conn);
+    }
+    let read = conn
+        .unchecked_transaction()
+        .map_err(sqlite_error(table, Step::Begin))?;
+    let result = work(&read)?;
+    // Nothing was written: ending the read transaction either way is the same.
+    read.rollback().map_err(sqlite_error(table, Step::Commit))?;
+    Ok(result)
 }

@@ -19,8 +19,8 @@ use rusqlite::Connection;
 
 use crate::drift::{add_column_sql, drift, rename_column_sql, Drift};
 use crate::error::{sqlite_error, Step};
+use crate::plan::Counting;
 use crate::plan::{Action, PlannedStep, RebuildStep};
-use crate::planner::Counting;
 use crate::schema::{self, SchemaObject, TableColumn};
 use crate::spec::TableSpec;
 use crate::sql_text::{literal, main, mentions, quoted};
