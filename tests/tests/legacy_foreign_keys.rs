@@ -72,7 +72,13 @@ fn legacy_tables_that_reference_each_other_are_dropped_in_one_run() {
             .filter(|s| matches!(s.action, Action::DropLegacy | Action::DropLegacyOf { .. }))
             .map(|s| s.sql.clone())
             .collect();
-        assert_eq!(last, ["DROP TABLE main.steps", "DROP TABLE main.runs"]);
+        assert_eq!(
+            last,
+            [
+                "DROP TABLE main.steps",
+                "PRAGMA defer_foreign_keys = ON;\nDROP TABLE main.runs"
+            ]
+        );
         let reports = match migrator.run(&mut conn, LegacyTable::Drop) {
             Ok(reports) => reports,
             Err(e @ Error::ReferencedByForeignKeys { .. }) => {

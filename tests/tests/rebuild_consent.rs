@@ -153,3 +153,47 @@ fn once_the_rows_are_fixed_the_rebuild_goes_ahead() {
         .unwrap();
     assert_eq!(amount, 70);
 }
+
+/// A BLOB `X'31'` and the text `'1'` both become the integer 1: each value survives its
+/// own cast, but two keys would become one.
+mod codes_v1 {
+    use super::wrkflw_table;
+    #[wrkflw_table(name = "codes")]
+    pub struct Code {
+        #[wrkflw(primary_key)]
+        pub code: String,
+        pub n: i64,
+    }
+}
+
+/// `code` is an integer now.
+mod codes_v2 {
+    use super::wrkflw_table;
+    #[wrkflw_table(name = "codes")]
+    pub struct Code {
+        #[wrkflw(primary_key)]
+        pub code: i64,
+        pub n: i64,
+    }
+}
+
+#[test]
+fn keys_a_new_type_would_merge_are_refused_before_writing() {
+    let db = DbFile::new();
+    let mut conn = db.open();
+    codes_v1::Code::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    conn.execute_batch("INSERT INTO wrkflw_codes VALUES ('1', 1), (CAST('1' AS BLOB), 2);")
+        .unwrap();
+    let planned = codes_v2::Code::plan(&conn, LegacyTable::Keep);
+    assert!(
+        matches!(planned, Err(Error::SchemaDrift { .. })),
+        "plan: {:?}",
+        planned.map(|p| p.to_string())
+    );
+    let err = codes_v2::Code::migrate(&mut conn, LegacyTable::Keep).unwrap_err();
+    assert!(
+        matches!(&err, Error::SchemaDrift { differences, .. }
+            if differences.iter().any(|d| d.contains("the key is now (code), and 1 of its values are held by several rows"))),
+        "{err:?}"
+    );
+}

@@ -90,7 +90,7 @@ pub(crate) fn refuse_dangling_references(
 
 /// `AND NOT EXISTS (...)` over the legacy table of `parent` when a table of `earlier`
 /// migrates it from one that exists: its rows arrive in this run.
-fn arriving_from_earlier(
+pub(crate) fn arriving_from_earlier(
     conn: &Connection,
     parent: &str,
     earlier: &[TableSpec],

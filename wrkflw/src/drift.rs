@@ -8,6 +8,7 @@
 
 use rusqlite::Connection;
 
+use crate::constraints;
 use crate::error::{sqlite_error, Step};
 use crate::schema::{self, TableColumn};
 use crate::spec::TableSpec;
@@ -37,6 +38,7 @@ pub(crate) fn drift(
     conn: &Connection,
     spec: &TableSpec,
     existing: &[TableColumn],
+    earlier: &[TableSpec],
 ) -> Result<Drift> {
     let inspect = sqlite_error(spec.table, Step::Inspect);
     let find = |name: &str| existing.iter().find(|c| c.name.eq_ignore_ascii_case(name));
@@ -177,15 +179,21 @@ pub(crate) fn drift(
             "the struct's table is STRICT but the table is not".to_owned()
         });
     }
-    foreign_key_drift(conn, spec, &mut drift)?;
+    foreign_key_drift(conn, spec, earlier, &mut drift)?;
     Ok(drift)
 }
 
 /// The table's foreign keys against the struct's `references`: one added, removed or
 /// changed (another table, key or `ON DELETE`) needs a rebuild, since `ALTER TABLE` cannot
 /// change foreign keys. A new one the rows already break is blocking, with the count and
-/// sample keys, so that nothing is written.
-fn foreign_key_drift(conn: &Connection, spec: &TableSpec, drift: &mut Drift) -> Result<()> {
+/// sample values, so that nothing is written. A referenced table among `earlier` (tables of
+/// the same run that come first) counts its legacy rows as there, as the copy does.
+fn foreign_key_drift(
+    conn: &Connection,
+    spec: &TableSpec,
+    earlier: &[TableSpec],
+    drift: &mut Drift,
+) -> Result<()> {
     let inspect = sqlite_error(spec.table, Step::Inspect);
     let found = schema::foreign_keys(conn, spec.table).map_err(&inspect)?;
     for column in spec.columns {
@@ -243,11 +251,13 @@ fn foreign_key_drift(conn: &Connection, spec: &TableSpec, drift: &mut Drift) -> 
         );
         let parent_exists =
             schema::kind(conn, want.table).map_err(&inspect)?.as_deref() == Some("table");
-        let dangling = if parent_exists {
+        let mut dangling = if parent_exists {
             format!("NOT EXISTS (SELECT 1 FROM {parent})")
         } else {
             "true".to_owned()
         };
+        dangling += &constraints::arriving_from_earlier(conn, want.table, earlier, &value)
+            .map_err(&inspect)?;
         let from = format!(
             "FROM {} AS o WHERE {value} IS NOT NULL AND {dangling}",
             main(spec.table)

@@ -68,9 +68,8 @@ pub use conflicts::OnConflict;
 pub use error::{Error, ForeignKeyViolation, KeyProblem, NullCount, Result, Step};
 pub use ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
 pub use migrate::{migrate, row_counts, Migrator, DEFAULT_BUSY_TIMEOUT};
-pub use plan::{Action, CopyPath, Plan, PlannedStep, RebuildStep};
+pub use plan::{Action, CopyPath, Plan, PlannedStep, Rebuild, RebuildStep};
 pub use planner::plan;
-pub use rebuild::Rebuild;
 pub use report::{CaptureStatus, MigrationReport, RowCounts};
 pub use table::{
     key, Column, ForeignKey, Index, Key, KeyPart, LegacyTable, OnDelete, SqlType, Table,

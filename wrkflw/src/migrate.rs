@@ -11,11 +11,8 @@ use crate::constraints;
 use crate::error::{classify, Step};
 use crate::ledger;
 use crate::plan::RebuildStep;
-use crate::plan::{Action, CopyPath, Counting, Plan};
-use crate::planner::{
-    copied_rows, in_read_transaction, Context, LegacyFate, LegacyPlan, TablePlan,
-};
-use crate::rebuild::Rebuild;
+use crate::plan::{Action, Context, CopyPath, Counting, Plan, Rebuild};
+use crate::planner::{copied_rows, in_read_transaction, LegacyFate, LegacyPlan, TablePlan};
 use crate::schema;
 use crate::spec::TableSpec;
 use crate::sql_text::main;
@@ -397,7 +394,7 @@ impl Migrator {
             companions,
             earlier: &self.tables[..i],
             dropped: &drops.dropped,
-            drops_at_end: if last { &drops.at_end } else { &[] },
+            drops_at_end: if last { drops.at_end.as_slice() } else { &[] },
             on_conflict: self.on_conflict,
             rebuild: self.rebuild,
             counting,

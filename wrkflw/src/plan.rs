@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
+use crate::spec::TableSpec;
 use crate::OnConflict;
 
 /// What [`migrate`](crate::migrate) would run on a database now, statement by statement,
@@ -392,4 +393,54 @@ impl fmt::Display for Plan {
 pub(crate) enum Counting {
     Count,
     Skip,
+}
+
+/// Whether `migrate` may rebuild a table whose struct changed in a way `ALTER TABLE` cannot
+/// express. Set with [`Migrator::rebuild`](crate::Migrator::rebuild).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Rebuild {
+    /// Rebuild the table when it needs it (the default), after checking that nothing would
+    /// be lost.
+    #[default]
+    WhenNeeded,
+    /// Never rebuild: such a difference is [`Error::SchemaDrift`], as `ALTER TABLE` alone
+    /// cannot settle it. Renamed and added columns are still altered.
+    Never,
+}
+
+/// What a table's plan needs to know of the `Migrator` run it is part of.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Context<'a> {
+    /// The other tables of the run that read this table's legacy table.
+    pub(crate) companions: &'a [&'static str],
+    /// The tables of the run that come before this one. Their legacy rows count as there
+    /// for this table's foreign keys, whether they ran already (`migrate`) or not (`plan`),
+    /// so that the two agree.
+    pub(crate) earlier: &'a [TableSpec],
+    /// Legacy tables the run drops: their references to a legacy table do not stop its drop.
+    pub(crate) dropped: &'a [&'static str],
+    /// Legacy tables this table drops after its own steps, in order: those of the run's
+    /// tables whose fate is [`LegacyFate::DroppedAtEnd`], when this table is the last.
+    pub(crate) drops_at_end: &'a [&'static str],
+    pub(crate) on_conflict: OnConflict,
+    pub(crate) rebuild: Rebuild,
+    pub(crate) counting: Counting,
+    /// Stop planning as soon as a rebuild is needed (foreign keys are on).
+    pub(crate) defer_rebuild: bool,
+}
+
+impl Context<'_> {
+    /// A table planned on its own, as `migrate::<T>` and `plan::<T>` do.
+    pub(crate) fn alone(counting: Counting) -> Context<'static> {
+        Context {
+            companions: &[],
+            earlier: &[],
+            dropped: &[],
+            drops_at_end: &[],
+            on_conflict: OnConflict::default(),
+            rebuild: Rebuild::default(),
+            counting,
+            defer_rebuild: false,
+        }
+    }
 }

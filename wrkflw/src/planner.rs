@@ -15,8 +15,8 @@ use crate::ledger::{
     LEDGER_TABLE, REPLACED_KEYS_TABLE,
 };
 use crate::link::Link;
-use crate::plan::{Action, CopyPath, Counting, Plan, PlannedStep};
-use crate::rebuild::{self, Rebuild};
+use crate::plan::{Action, Context, CopyPath, Counting, Plan, PlannedStep};
+use crate::rebuild;
 use crate::schema::{self, TableColumn};
 use crate::spec::TableSpec;
 use crate::sql_text::{literal, main, quoted};
@@ -43,43 +43,6 @@ impl From<LegacyTable> for LegacyFate {
         match legacy {
             LegacyTable::Keep => LegacyFate::Keep,
             LegacyTable::Drop => LegacyFate::Drop,
-        }
-    }
-}
-
-/// What a table's plan needs to know of the `Migrator` run it is part of.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Context<'a> {
-    /// The other tables of the run that read this table's legacy table.
-    pub(crate) companions: &'a [&'static str],
-    /// The tables of the run that come before this one. Their legacy rows count as there
-    /// for this table's foreign keys, whether they ran already (`migrate`) or not (`plan`),
-    /// so that the two agree.
-    pub(crate) earlier: &'a [TableSpec],
-    /// Legacy tables the run drops: their references to a legacy table do not stop its drop.
-    pub(crate) dropped: &'a [&'static str],
-    /// Legacy tables this table drops after its own steps, in order: those of the run's
-    /// tables whose fate is [`LegacyFate::DroppedAtEnd`], when this table is the last.
-    pub(crate) drops_at_end: &'a [&'static str],
-    pub(crate) on_conflict: OnConflict,
-    pub(crate) rebuild: Rebuild,
-    pub(crate) counting: Counting,
-    /// Stop planning as soon as a rebuild is needed (foreign keys are on).
-    pub(crate) defer_rebuild: bool,
-}
-
-impl Context<'_> {
-    /// A table planned on its own, as `migrate::<T>` and `plan::<T>` do.
-    pub(crate) fn alone(counting: Counting) -> Context<'static> {
-        Context {
-            companions: &[],
-            earlier: &[],
-            dropped: &[],
-            drops_at_end: &[],
-            on_conflict: OnConflict::default(),
-            rebuild: Rebuild::default(),
-            counting,
-            defer_rebuild: false,
         }
     }
 }
@@ -144,9 +107,7 @@ impl TablePlan {
         let Context {
             companions,
             on_conflict,
-            rebuild,
             counting,
-            defer_rebuild,
             ..
         } = *context;
         let inspect = sqlite_error(spec.table, Step::Inspect);
@@ -168,15 +129,7 @@ impl TablePlan {
         let own_capture = capture::trigger_names(spec.table);
         if table_existed {
             let existing = schema::columns(conn, spec.table).map_err(&inspect)?;
-            let change = rebuild::changes(
-                conn,
-                spec,
-                &existing,
-                rebuild,
-                counting,
-                &own_capture,
-                defer_rebuild,
-            )?;
+            let change = rebuild::changes(conn, spec, &existing, &own_capture, context)?;
             if change.deferred {
                 return Ok(TablePlan {
                     plan: Plan {
@@ -919,15 +872,26 @@ fn missing_indexes(conn: &Connection, spec: &TableSpec) -> Result<Vec<PlannedSte
 
 /// The legacy tables the last table of the run drops once every table has run (those
 /// another legacy table of the run references), referencing ones first.
+///
+/// Where connections enforce foreign keys, `DROP TABLE` first deletes the table's rows,
+/// which would fail while another of these legacy tables still references them (they may
+/// reference each other in a cycle). The first drop defers the foreign keys to the commit,
+/// by which time every one of these tables is gone: `PRAGMA defer_foreign_keys` lasts until
+/// the transaction ends.
 fn drops_at_end(conn: &Connection, context: &Context<'_>) -> Result<Vec<PlannedStep>> {
     let mut steps = Vec::new();
     for legacy in context.drops_at_end {
         if table_exists(conn, legacy)? {
+            let defer = if steps.is_empty() {
+                "PRAGMA defer_foreign_keys = ON;\n"
+            } else {
+                ""
+            };
             steps.push(PlannedStep {
                 action: Action::DropLegacyOf {
                     legacy_table: (*legacy).to_owned(),
                 },
-                sql: format!("DROP TABLE {}", main(legacy)),
+                sql: format!("{defer}DROP TABLE {}", main(legacy)),
             });
         }
     }

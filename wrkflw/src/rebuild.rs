@@ -19,25 +19,12 @@ use rusqlite::Connection;
 
 use crate::drift::{add_column_sql, drift, rename_column_sql, Drift};
 use crate::error::{sqlite_error, Step};
-use crate::plan::Counting;
 use crate::plan::{Action, PlannedStep, RebuildStep};
+use crate::plan::{Context, Counting, Rebuild};
 use crate::schema::{self, SchemaObject, TableColumn};
 use crate::spec::TableSpec;
 use crate::sql_text::{literal, main, mentions, quoted};
 use crate::{Column, Error, Result};
-
-/// Whether `migrate` may rebuild a table whose struct changed in a way `ALTER TABLE` cannot
-/// express. Set with [`Migrator::rebuild`](crate::Migrator::rebuild).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Rebuild {
-    /// Rebuild the table when it needs it (the default), after checking that nothing would
-    /// be lost.
-    #[default]
-    WhenNeeded,
-    /// Never rebuild: such a difference is [`Error::SchemaDrift`], as `ALTER TABLE` alone
-    /// cannot settle it. Renamed and added columns are still altered.
-    Never,
-}
 
 /// The suffix of the name the rebuilt table is built under: the table's own name followed
 /// by it, so it keeps the table's prefix.
@@ -79,12 +66,11 @@ pub(crate) fn changes(
     conn: &Connection,
     spec: &TableSpec,
     existing: &[TableColumn],
-    policy: Rebuild,
-    counting: Counting,
     own_capture: &[String],
-    defer: bool,
+    context: &Context<'_>,
 ) -> Result<SchemaChange> {
-    let drift = drift(conn, spec, existing)?;
+    let (policy, counting, defer) = (context.rebuild, context.counting, context.defer_rebuild);
+    let drift = drift(conn, spec, existing, context.earlier)?;
     let mut steps: Vec<PlannedStep> = drift
         .renames
         .iter()
@@ -141,6 +127,7 @@ pub(crate) fn changes(
         temporary: format!("{}{TEMPORARY_SUFFIX}", spec.table),
     };
     let mut blocking = planner.check_rows()?;
+    blocking.extend(lost_in_a_rebuild(conn, spec)?);
     if let Some(kind) = schema::kind(conn, &planner.temporary).map_err(planner.inspect())? {
         blocking.push(format!(
             "the table must be rebuilt under the name `{}`, which a {kind} has; rename or drop it",
@@ -189,6 +176,55 @@ pub(crate) fn changes(
         dropped_capture: dependents.dropped_capture,
     });
     Ok(change)
+}
+
+/// What the existing table has that a table created from the struct would not, and that a
+/// rebuild would therefore drop without a word: each is a difference that stops it.
+fn lost_in_a_rebuild(conn: &Connection, spec: &TableSpec) -> Result<Vec<String>> {
+    let inspect = sqlite_error(spec.table, Step::Inspect);
+    let mut lost = Vec::new();
+    let sql = schema::table_sql(conn, spec.table)
+        .map_err(&inspect)?
+        .unwrap_or_default();
+    let settle = "migrate this change by hand, or remove it from the table first";
+    if mentions(&sql, "AUTOINCREMENT") {
+        lost.push(format!(
+            "the table uses AUTOINCREMENT, which a struct cannot declare: rebuilt from the struct, it \
+             would hand out the keys of deleted rows again; {settle}"
+        ));
+    }
+    if mentions(&sql, "CHECK") {
+        lost.push(format!(
+            "the table has a CHECK constraint, which a struct cannot declare and a rebuild would drop; {settle}"
+        ));
+    }
+    if mentions(&sql, "DEFERRABLE") {
+        lost.push(format!(
+            "a foreign key of the table is DEFERRABLE, which a struct cannot declare and a rebuild would drop; {settle}"
+        ));
+    }
+    for fk in schema::foreign_keys(conn, spec.table).map_err(&inspect)? {
+        if !fk.on_update.eq_ignore_ascii_case("NO ACTION") {
+            lost.push(format!(
+                "column `{}` references `{}` ON UPDATE {}, which a struct cannot declare and a rebuild \
+                 would drop; {settle}",
+                fk.from, fk.table, fk.on_update
+            ));
+        }
+    }
+    // Temp triggers and views live in the connection's own schema: the drop of the old table
+    // takes a temp trigger on it along, and a temp view over it breaks the rename.
+    for object in schema::temp_objects(conn).map_err(&inspect)? {
+        let on_table = object.kind == "trigger" && object.table.eq_ignore_ascii_case(spec.table);
+        if on_table || mentions(&object.sql, spec.table) {
+            lost.push(format!(
+                "temp {} `{}` of this connection uses the table, and a rebuild would lose or break it; \
+                 drop it, migrate, and create it again",
+                object.kind, object.name
+            ));
+        }
+    }
+    Ok(lost)
 }
 
 fn drift_error(spec: &TableSpec, differences: Vec<String>) -> Error {
@@ -423,7 +459,8 @@ impl Planner<'_> {
         Ok(differences)
     }
 
-    /// When the key is a new set of columns, the key values several rows share.
+    /// When the key is a new set of columns, or a column of it is converted, the key values
+    /// several rows share.
     fn shared_keys(&self, sample_key: &str, from: &str) -> Result<Option<String>> {
         let key: Vec<(&Column, &TableColumn)> = self
             .drift
@@ -441,7 +478,10 @@ impl Planner<'_> {
                 .filter(|f| f.primary_key)
                 .count()
                 == key.len();
-        if key.is_empty() || was_key {
+        // The same key columns, none of them converted, stay as unique as they were; a
+        // conversion may make two keys one (`'1'` and `X'31'` both 1 as INTEGER).
+        let converted = key.iter().any(|(c, found)| self.converted(c, found));
+        if key.is_empty() || (was_key && !converted) {
             return Ok(None);
         }
         let sources: Vec<String> = key.iter().map(|(c, f)| self.source_now(c, f)).collect();
@@ -508,6 +548,7 @@ impl Planner<'_> {
             .map(|(index, _)| index.name.to_owned())
             .collect();
         let removed: Vec<&str> = self.drift.removed.iter().map(|c| c.name.as_str()).collect();
+        let all = objects.clone();
         let mut dependents = Dependents {
             dropped: Vec::new(),
             recreated: Vec::new(),
@@ -547,10 +588,17 @@ impl Planner<'_> {
             if !on_table && !mentions(&object.sql, table) {
                 continue;
             }
+            // The capture this struct installs sits on its legacy table; a capture left on
+            // another table (the struct no longer names it) is an ordinary trigger here,
+            // dropped and created again as it is.
             let capture = own_capture
                 .iter()
                 .any(|c| c.eq_ignore_ascii_case(&object.name))
-                && object.kind == "trigger";
+                && object.kind == "trigger"
+                && self
+                    .spec
+                    .legacy
+                    .is_some_and(|legacy| legacy.eq_ignore_ascii_case(&object.table));
             if capture {
                 dependents.dropped_capture.push(object.name.clone());
                 dependents.dropped.push(object);
@@ -568,6 +616,50 @@ impl Planner<'_> {
             }
             dependents.recreated.push(object);
         }
+        // What uses a view that goes must go and come back too (a view over that view, a
+        // trigger reading it), or the rename finds it pointing at nothing: to a fixed point,
+        // in the order the schema created them.
+        loop {
+            let views: Vec<String> = dependents
+                .dropped
+                .iter()
+                .filter(|o| o.kind == "view")
+                .map(|o| o.name.clone())
+                .collect();
+            let taken = |o: &SchemaObject| {
+                dependents
+                    .recreated
+                    .iter()
+                    .chain(&dependents.dropped)
+                    .any(|d| d.kind == o.kind && d.name.eq_ignore_ascii_case(&o.name))
+            };
+            let more: Vec<SchemaObject> = all
+                .iter()
+                .filter(|o| o.kind != "index" && !taken(o))
+                .filter(|o| views.iter().any(|v| mentions(&o.sql, v)))
+                .cloned()
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            for object in more {
+                if let Some(column) = removed.iter().find(|r| mentions(&object.sql, r)) {
+                    blocking.push(format!(
+                        "{} `{}` uses column `{column}`, which the struct no longer has; \
+                         change or drop the {}, or keep the field",
+                        object.kind, object.name, object.kind
+                    ));
+                }
+                dependents.dropped.push(object.clone());
+                dependents.recreated.push(object);
+            }
+        }
+        let position = |o: &SchemaObject| {
+            all.iter()
+                .position(|a| a.kind == o.kind && a.name.eq_ignore_ascii_case(&o.name))
+        };
+        dependents.dropped.sort_by_key(position);
+        dependents.recreated.sort_by_key(position);
         Ok(dependents)
     }
 

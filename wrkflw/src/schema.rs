@@ -328,6 +328,7 @@ pub(crate) struct ForeignKeyInfo {
     pub(crate) table: String,
     /// The referenced column; `None` when the key names only the table (its primary key).
     pub(crate) to: Option<String>,
+    pub(crate) on_update: String,
     pub(crate) on_delete: String,
 }
 
@@ -337,7 +338,7 @@ pub(crate) fn foreign_keys(
     table: &str,
 ) -> rusqlite::Result<Vec<ForeignKeyInfo>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT \"from\", \"table\", \"to\", on_delete FROM pragma_foreign_key_list(?1, 'main')
+        "SELECT \"from\", \"table\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?1, 'main')
          ORDER BY id, seq",
     )?;
     let rows = stmt.query_map([table], |row| {
@@ -345,7 +346,34 @@ pub(crate) fn foreign_keys(
             from: row.get(0)?,
             table: row.get(1)?,
             to: row.get(2)?,
-            on_delete: row.get(3)?,
+            on_update: row.get(3)?,
+            on_delete: row.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The `CREATE TABLE` statement of a main table, as stored.
+pub(crate) fn table_sql(conn: &Connection, table: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT sql FROM main.sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+    )?
+    .query_row([table], |row| row.get(0))
+    .optional()
+}
+
+/// The triggers and views of the connection's temp schema.
+pub(crate) fn temp_objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
+    let mut stmt = conn.prepare(
+        "SELECT type, name, tbl_name, sql FROM temp.sqlite_schema
+         WHERE type IN ('trigger', 'view') AND sql IS NOT NULL ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(SchemaObject {
+            kind: row.get(0)?,
+            name: row.get(1)?,
+            table: row.get(2)?,
+            sql: row.get(3)?,
         })
     })?;
     rows.collect()

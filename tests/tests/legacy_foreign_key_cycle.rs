@@ -1,9 +1,6 @@
-//! Review 2: `Migrator` drops legacy tables that reference each other at the end; in a
-//! cycle it picks "the latest" first (`Migrator::drops`). With foreign keys enforced (the
-//! bundled SQLite's default), `DROP TABLE` first deletes the table's rows, which breaks the
-//! other legacy table's references: the run fails with a raw `Error::Step` "FOREIGN KEY
-//! constraint failed", while `plan` showed both drops. The drops run with foreign keys as
-//! the caller has them (no rebuild, so they are not turned off).
+//! Legacy tables that reference each other in a cycle are dropped at the end of one run with
+//! foreign keys enforced (the bundled SQLite's default): the first drop defers the foreign
+//! keys to the commit, by which time every one of them is gone.
 
 #![allow(dead_code)]
 

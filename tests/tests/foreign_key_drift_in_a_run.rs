@@ -1,9 +1,5 @@
-//! Review 2: `plan` and `migrate` disagree on a reference the struct gained to a table that
-//! the same `Migrator` creates first. The foreign-key drift counts every row as dangling when
-//! the parent table is not there yet, so `Migrator::plan` refuses with `SchemaDrift`
-//! ("1 row ... point at no row there") while `Migrator::run`, which creates and fills the
-//! parent before it, rebuilds fine. (The copy path takes `context.earlier` into account; the
-//! drift does not.)
+//! `plan` agrees with `migrate` on a reference the struct gained to a table that the same
+//! `Migrator` creates and fills first: the referenced table's legacy rows count as there.
 
 #![allow(dead_code)]
 

@@ -1,10 +1,7 @@
-//! Review 2: a rebuild drops every trigger named like the table's capture
-//! (`{table}_capture_*`) and installs the capture again only when the struct still names the
-//! legacy table. A struct that no longer has `rename_from` (the developer dropped it, the
-//! old deployments still run) gets its table rebuilt and the capture on `old_jobs` removed
-//! silently: the report says `capture: None`, `plan` shows no removal of a capture, and an
-//! old deployment's insert after the rebuild never reaches the table. Without the rebuild
-//! the capture stays and keeps carrying writes.
+//! A capture a struct no longer installs (it dropped its `rename_from`, old deployments
+//! still write the old table) is not the struct's to remove: a rebuild of the table drops
+//! it and creates it again exactly as it was, like any trigger that names the table, and an
+//! old deployment's write after the rebuild still reaches the table.
 
 #![allow(dead_code)]
 
@@ -33,7 +30,7 @@ mod v2 {
 }
 
 #[test]
-fn a_rebuild_does_not_silently_remove_a_capture_it_does_not_install_again() {
+fn a_capture_the_struct_no_longer_installs_survives_a_rebuild() {
     let db = DbFile::new();
     let mut conn = db.open();
     conn.execute_batch(

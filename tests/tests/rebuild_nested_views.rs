@@ -1,9 +1,6 @@
-//! Review 2: a view built on a view of the rebuilt table (or another table's trigger that
-//! reads such a view) is an ordinary schema, and it blocks every rebuild: the rebuild drops
-//! only the objects whose SQL names the table, so the rename finds `v2` pointing at a `v1`
-//! that is gone, and the rehearsal refuses the rebuild. README: views "that use the table are
-//! dropped ... every other index, trigger and view [is created again] exactly as SQLite
-//! stored it"; a view that the new shape does not break must not stop the rebuild.
+//! A view built on a view of the rebuilt table, or another table's trigger that reads such a
+//! view, does not block a rebuild: what uses a view that is dropped and created again is
+//! dropped and created again too, in the order the schema created them.
 
 #![allow(dead_code)]
 
