@@ -403,7 +403,7 @@ pub enum Rebuild {
     /// be lost.
     #[default]
     WhenNeeded,
-    /// Never rebuild: such a difference is [`Error::SchemaDrift`], as `ALTER TABLE` alone
+    /// Never rebuild: such a difference is [`Error::SchemaDrift`](crate::Error::SchemaDrift), as `ALTER TABLE` alone
     /// cannot settle it. Renamed and added columns are still altered.
     Never,
 }
