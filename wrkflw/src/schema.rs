@@ -266,10 +266,15 @@ pub(crate) struct SchemaObject {
 /// Every index, trigger and view of the main schema with stored SQL (not the indexes SQLite
 /// makes for `UNIQUE` and `PRIMARY KEY`), in the order they were created.
 pub(crate) fn objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
-    let mut stmt = conn.prepare(
-        "SELECT type, name, tbl_name, sql FROM main.sqlite_schema
-         WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL ORDER BY rowid",
-    )?;
+    objects_of(conn, "main", "'index', 'trigger', 'view'")
+}
+
+/// The objects of `kinds` (an SQL list) with stored SQL in `schema`, in creation order.
+fn objects_of(conn: &Connection, schema: &str, kinds: &str) -> rusqlite::Result<Vec<SchemaObject>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT type, name, tbl_name, sql FROM {schema}.sqlite_schema
+         WHERE type IN ({kinds}) AND sql IS NOT NULL ORDER BY rowid"
+    ))?;
     let rows = stmt.query_map([], |row| {
         Ok(SchemaObject {
             kind: row.get(0)?,
@@ -364,19 +369,7 @@ pub(crate) fn table_sql(conn: &Connection, table: &str) -> rusqlite::Result<Opti
 
 /// The triggers and views of the connection's temp schema.
 pub(crate) fn temp_objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
-    let mut stmt = conn.prepare(
-        "SELECT type, name, tbl_name, sql FROM temp.sqlite_schema
-         WHERE type IN ('trigger', 'view') AND sql IS NOT NULL ORDER BY rowid",
-    )?;
-    let rows = stmt.query_map([], |row| {
-        Ok(SchemaObject {
-            kind: row.get(0)?,
-            name: row.get(1)?,
-            table: row.get(2)?,
-            sql: row.get(3)?,
-        })
-    })?;
-    rows.collect()
+    objects_of(conn, "temp", "'trigger', 'view'")
 }
 
 #[cfg(test)]
