@@ -56,18 +56,7 @@ pub(crate) fn update<T: Table>(row: &T, conn: &Connection) -> Result<bool> {
 }
 
 pub(crate) fn get<T: Table, K: Key>(conn: &Connection, key: &K) -> Result<Option<T>> {
-    let mut stmt = conn
-        .prepare_cached(T::SELECT_SQL)
-        .map_err(failed::<T>("get"))?;
-    key.with_params(&mut |params| {
-        let mut rows = stmt.query(params).map_err(failed::<T>("get"))?;
-        match rows.next().map_err(failed::<T>("get"))? {
-            Some(row) => T::__read_ordered(row)
-                .map(Some)
-                .map_err(|e| decode_error::<T>(row, e)),
-            None => Ok(None),
-        }
-    })
+    key.with_params(&mut |params| read_one(conn, T::SELECT_SQL, params, "get"))
 }
 
 pub(crate) fn delete<T: Table, K: Key>(conn: &Connection, key: &K) -> Result<bool> {
@@ -108,9 +97,19 @@ pub fn find_one<T: Table>(
     sql: &str,
     values: &[&dyn ToSql],
 ) -> Result<Option<T>> {
-    let mut stmt = conn.prepare_cached(sql).map_err(failed::<T>("find"))?;
-    let mut rows = stmt.query(values).map_err(failed::<T>("find"))?;
-    match rows.next().map_err(failed::<T>("find"))? {
+    read_one(conn, sql, values, "find")
+}
+
+/// The first row a generated statement (columns in field order) selects, if any.
+fn read_one<T: Table>(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+    action: &'static str,
+) -> Result<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(failed::<T>(action))?;
+    let mut rows = stmt.query(params).map_err(failed::<T>(action))?;
+    match rows.next().map_err(failed::<T>(action))? {
         Some(row) => T::__read_ordered(row)
             .map(Some)
             .map_err(|e| decode_error::<T>(row, e)),
