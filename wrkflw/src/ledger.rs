@@ -100,6 +100,26 @@ pub(crate) fn read(conn: &Connection, table: &str) -> rusqlite::Result<Option<En
     .optional()
 }
 
+/// `table`'s ledger row as [`LastRun`](crate::LastRun), if the ledger exists and has one.
+pub(crate) fn last_run(conn: &Connection, table: &str) -> rusqlite::Result<Option<crate::LastRun>> {
+    if schema::kind(conn, LEDGER_TABLE)?.as_deref() != Some("table") {
+        return Ok(None);
+    }
+    conn.prepare_cached(
+        "SELECT migrated_at, rows_copied, capture IS NOT NULL, conflicts_settled
+         FROM main.wrkflw_migrations WHERE table_name = ?1 COLLATE NOCASE",
+    )?
+    .query_row([table], |row| {
+        Ok(crate::LastRun {
+            migrated_at: row.get(0)?,
+            rows_copied: row.get::<_, i64>(1)? as u64,
+            capture: row.get(2)?,
+            conflicts_settled: row.get::<_, i64>(3)? as u64,
+        })
+    })
+    .optional()
+}
+
 /// The tables whose ledger row records a capture installed on `legacy`.
 pub(crate) fn capturing(conn: &Connection, legacy: &str) -> rusqlite::Result<Vec<String>> {
     if schema::kind(conn, LEDGER_TABLE)?.as_deref() != Some("table") {

@@ -38,6 +38,8 @@ extern crate self as wrkflw;
 #[path = "private.rs"]
 pub mod __private;
 mod capture;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod conflicts;
 mod constraints;
 mod drift;
@@ -53,6 +55,7 @@ mod rows;
 mod schema;
 mod spec;
 mod sql_text;
+mod status;
 pub mod storage;
 mod table;
 mod verify;
@@ -71,6 +74,7 @@ pub use migrate::{migrate, row_counts, Migrator, DEFAULT_BUSY_TIMEOUT};
 pub use plan::{Action, CopyPath, Plan, PlannedStep, Rebuild, RebuildStep};
 pub use planner::plan;
 pub use report::{CaptureStatus, MigrationReport, RowCounts};
+pub use status::{LastRun, TableStatus};
 pub use table::{
     key, Column, ForeignKey, Index, Key, KeyPart, LegacyTable, OnDelete, SqlType, Table,
 };

@@ -262,6 +262,28 @@ impl Migrator {
         Ok(())
     }
 
+    /// The generated script of each table ([`Table::migration_sql`]), as (table, script), in
+    /// the order added: for review, or for running by hand.
+    ///
+    /// ```
+    /// use wrkflw::{LegacyTable, Migrator};
+    /// # #[wrkflw::wrkflw_table(rename_from = "jobs")] struct Job { #[wrkflw(primary_key)] id: String }
+    /// let scripts = Migrator::new().table::<Job>().migration_sql(LegacyTable::Keep);
+    /// assert_eq!(scripts[0].0, "wrkflw_jobs");
+    /// assert!(scripts[0].1.contains("BEGIN IMMEDIATE;"));
+    /// ```
+    pub fn migration_sql(&self, legacy: LegacyTable) -> Vec<(&'static str, &'static str)> {
+        self.tables
+            .iter()
+            .map(|spec| (spec.table, (spec.migration_sql)(legacy)))
+            .collect()
+    }
+
+    /// The tables, in the order added.
+    pub(crate) fn specs(&self) -> &[TableSpec] {
+        &self.tables
+    }
+
     /// What [`Migrator::run`] would run now, one [`Plan`] per table in the order added,
     /// without writing anything. Each table is planned against the database as it is; a
     /// later table's plan does not assume an earlier one ran.

@@ -1,7 +1,7 @@
 //! A table's constants, taken out of the generic `T` so that the migration code is compiled
 //! once, not once per table, and the statements the runtime derives from them.
 
-use crate::{Column, Index, SqlType, Table};
+use crate::{Column, Index, LegacyTable, SqlType, Table};
 
 #[derive(Debug, Clone)]
 pub(crate) struct TableSpec {
@@ -13,6 +13,8 @@ pub(crate) struct TableSpec {
     pub(crate) columns: &'static [Column],
     /// Columns the struct consents to discard in a rebuild (`Table::DROP_COLUMNS`).
     pub(crate) drop_columns: &'static [&'static str],
+    /// `Table::migration_sql`: the generated script, for `Migrator::migration_sql`.
+    pub(crate) migration_sql: fn(LegacyTable) -> &'static str,
 }
 
 /// How `#[wrkflw_table]` begins the statements it generates.
@@ -30,6 +32,7 @@ impl TableSpec {
             indexes: T::INDEXES,
             columns: T::COLUMNS,
             drop_columns: T::DROP_COLUMNS,
+            migration_sql: T::migration_sql,
         }
     }
 

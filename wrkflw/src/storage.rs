@@ -261,9 +261,8 @@ ON CONFLICT (run_id) DO UPDATE SET
         mut conn: Connection,
         on_conflict: OnConflict,
     ) -> Result<WorkflowStorage> {
-        Migrator::new()
+        WorkflowStorage::migrator()
             .on_conflict(on_conflict)
-            .table::<RunRow>()
             .run(&mut conn, LegacyTable::Keep)?;
         for sql in WorkflowStorage::LIST_INDEX_SQL {
             conn.execute_batch(sql)?;
@@ -271,6 +270,20 @@ ON CONFLICT (run_id) DO UPDATE SET
         Ok(WorkflowStorage {
             conn: Mutex::new(conn),
         })
+    }
+
+    /// The migration [`WorkflowStorage::open`] runs: its one table, `wrkflw_workflow_runs`,
+    /// from the original library's `workflow_runs`. The `wrkflw` command line runs it.
+    ///
+    /// ```
+    /// use wrkflw::storage::WorkflowStorage;
+    /// let plans = WorkflowStorage::migrator()
+    ///     .plan(&wrkflw::rusqlite::Connection::open_in_memory()?, wrkflw::LegacyTable::Keep)?;
+    /// assert_eq!(plans[0].table, "wrkflw_workflow_runs");
+    /// # Ok::<(), wrkflw::Error>(())
+    /// ```
+    pub fn migrator() -> Migrator {
+        Migrator::new().table::<RunRow>()
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
