@@ -70,7 +70,7 @@
 //! - An error: `{"schema_version": 1, "command": "migrate", "error": "busy", "message":
 //!   "...", "hint": "..." or null, "exit_code": 3}`. `error` is a stable snake-case code:
 //!   `usage`, `no_database`, `database_url`, `database_not_found`, `open`, or the
-//!   [`Error`](crate::Error) variant (`busy`, `conflicts`, `schema_drift`, ...); `command`
+//!   [`Error`] variant (`busy`, `conflicts`, `schema_drift`, ...); `command`
 //!   is null when the arguments could not be read.
 //!
 //! # Exit codes
