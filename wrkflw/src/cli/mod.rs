@@ -47,7 +47,7 @@
 //!              "legacy_table": "workflow_runs", "legacy_exists": true, "legacy_rows": 5000,
 //!              "rows_waiting": 5000,
 //!              "last_run": null,
-//!              "schema_changes": [], "steps": 5}]}
+//!              "schema_changes": [], "steps": 13}]}
 //! ```
 //!
 //! - `last_run`, once a migration ran: `{"migrated_at": 1767225600` (unix seconds)`,
