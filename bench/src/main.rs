@@ -20,14 +20,20 @@
 //! A table rebuild (a type change on one column of a table with two indexes) is measured
 //! beside the same twelve steps written by hand, with both runs' peak memory, at each size;
 //! `--rebuild-only` measures only that.
+//!
+//! What a progress callback (`Migrator::on_progress`) costs a first migration is measured
+//! beside the same migration without one, on fresh copies of one legacy file;
+//! `--progress-only` measures only that.
 
 use std::error::Error;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use wrkflw::rusqlite::Connection;
-use wrkflw::{CopyPath, LegacyTable, Table};
+use wrkflw::{CopyPath, LegacyTable, Migrator, ProgressEvent, ProgressStep, Table};
 
 mod old_deployment;
 mod rebuild_fixture;
@@ -67,7 +73,9 @@ fn main() -> Outcome {
     );
     let mut table = Report::default();
     for &rows in &options.sizes {
-        rebuilds(&mut table, &dir, rows, options.rounds(rows))?;
+        if !options.progress_only {
+            rebuilds(&mut table, &dir, rows, options.rounds(rows))?;
+        }
         if options.rebuild_only {
             continue;
         }
@@ -80,6 +88,11 @@ fn main() -> Outcome {
             std::fs::metadata(&legacy)?.len() / 1_000_000,
             started.elapsed().as_secs_f64()
         );
+        progress_overhead(&mut table, &dir, &legacy, rows, options.rounds(rows))?;
+        if options.progress_only {
+            std::fs::remove_file(&legacy)?;
+            continue;
+        }
         for journal in [Journal::Rollback, Journal::Wal] {
             migrations(
                 &mut table,
@@ -124,6 +137,7 @@ fn main() -> Outcome {
 struct Options {
     sizes: Vec<u64>,
     rebuild_only: bool,
+    progress_only: bool,
     rounds: Option<usize>,
     dir: Option<PathBuf>,
 }
@@ -133,6 +147,7 @@ impl Options {
         let mut options = Options {
             sizes: vec![10_000, 100_000, 1_000_000],
             rebuild_only: false,
+            progress_only: false,
             rounds: None,
             dir: None,
         };
@@ -142,6 +157,7 @@ impl Options {
             match arg.as_str() {
                 "--quick" => options.sizes = vec![10_000, 100_000],
                 "--rebuild-only" => options.rebuild_only = true,
+                "--progress-only" => options.progress_only = true,
                 "--rows" => {
                     options.sizes = value()?
                         .split(',')
@@ -152,7 +168,7 @@ impl Options {
                 "--dir" => options.dir = Some(PathBuf::from(value()?)),
                 other => {
                     return Err(format!(
-                        "unknown option {other}; expected --quick, --rows N[,N...], --rounds N, --dir PATH, --rebuild-only"
+                        "unknown option {other}; expected --quick, --rows N[,N...], --rounds N, --dir PATH, --rebuild-only, --progress-only"
                     )
                     .into())
                 }
@@ -379,6 +395,91 @@ fn migrations(
         ours: Figure::Time(rerun.ours_median()),
         baseline: Figure::Time(first_ours),
         goal: (rows >= 1_000_000).then_some(0.01),
+    });
+    Ok(())
+}
+
+/// What the benchmark's progress callback heard in one migration.
+#[derive(Debug, Default)]
+struct Heard {
+    events: u64,
+    rows_events: u64,
+    /// The last estimate of rows done before the copy finished.
+    last_estimate: u64,
+    copied: Option<u64>,
+}
+
+/// A first migration (rollback journal, legacy table kept) with a progress callback that
+/// counts what it hears, against the same migration without a callback, alternating which
+/// goes first on fresh copies of the legacy file.
+fn progress_overhead(
+    table: &mut Report,
+    dir: &Path,
+    legacy: &Path,
+    rows: u64,
+    rounds: usize,
+) -> Outcome {
+    let path = dir.join(OURS_FILE);
+    let mut samples = Samples::default();
+    for round in 0..rounds {
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for with_callback in order {
+            let mut conn = fresh_copy(legacy, &path, Journal::Rollback)?;
+            let heard = Arc::new(Mutex::new(Heard::default()));
+            let mut migrator = Migrator::new().table::<WorkflowRun>();
+            if with_callback {
+                let heard = Arc::clone(&heard);
+                migrator = migrator.on_progress(move |progress| {
+                    let mut heard = heard.lock().unwrap_or_else(|e| e.into_inner());
+                    heard.events += 1;
+                    match (progress.step, progress.event) {
+                        (_, ProgressEvent::Rows { done, .. }) => {
+                            heard.rows_events += 1;
+                            heard.last_estimate = done;
+                        }
+                        (ProgressStep::Copy, ProgressEvent::Finished { rows }) => {
+                            heard.copied = rows;
+                        }
+                        _ => {}
+                    }
+                    ControlFlow::Continue(())
+                });
+            }
+            let (took, reports) = timed(|| Ok(migrator.run(&mut conn, LegacyTable::Keep)?))?;
+            if reports[0].rows_copied != rows {
+                return Err(format!("copied {} of {rows} rows", reports[0].rows_copied).into());
+            }
+            if with_callback {
+                let heard = heard.lock().unwrap_or_else(|e| e.into_inner());
+                if heard.copied != Some(rows) {
+                    return Err(format!("the callback heard {heard:?} for {rows} rows").into());
+                }
+                eprintln!(
+                    "  progress callback: {} events ({} of them Rows) in a migration of {:.2} s; the last Rows estimated {} of {} rows",
+                    heard.events,
+                    heard.rows_events,
+                    took.as_secs_f64(),
+                    thousands(heard.last_estimate),
+                    thousands(rows),
+                );
+                samples.ours.push(took);
+            } else {
+                samples.baseline.push(took);
+            }
+        }
+    }
+    remove_database(&path)?;
+    table.push(Line {
+        what: "first migration with a progress callback vs without",
+        rows,
+        journal: Journal::Rollback.name(),
+        ours: Figure::Time(samples.ours_median()),
+        baseline: Figure::Time(samples.baseline_median()),
+        goal: Some(1.02),
     });
     Ok(())
 }

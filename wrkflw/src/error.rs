@@ -451,6 +451,15 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+
+    /// The progress callback cancelled the migration; it was rolled back and nothing changed.
+    #[error(
+        "migrating `{table}`: cancelled by the progress callback; the migration was rolled back and nothing was changed"
+    )]
+    Cancelled {
+        /// The table being migrated when the callback cancelled.
+        table: String,
+    },
 }
 
 /// Why a legacy key cannot carry the change capture, in [`Error::CannotCapture`].

@@ -49,6 +49,7 @@ mod link;
 mod migrate;
 mod plan;
 mod planner;
+mod progress;
 mod rebuild;
 mod report;
 mod rows;
@@ -73,6 +74,7 @@ pub use ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
 pub use migrate::{migrate, row_counts, Migrator, DEFAULT_BUSY_TIMEOUT};
 pub use plan::{Action, CopyPath, Plan, PlannedStep, Rebuild, RebuildStep};
 pub use planner::plan;
+pub use progress::{Progress, ProgressEvent, ProgressStep};
 pub use report::{CaptureStatus, MigrationReport, RowCounts};
 pub use status::{LastRun, TableStatus};
 pub use table::{

@@ -2,6 +2,9 @@
 //! (see [`crate::plan`]), runs them in order, verifies each copy and settlement and records
 //! the run in the ledger. Any error rolls the whole transaction back.
 
+use std::fmt;
+use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -11,14 +14,16 @@ use crate::constraints;
 use crate::error::{classify, Step};
 use crate::ledger;
 use crate::plan::RebuildStep;
-use crate::plan::{Action, Context, CopyPath, Counting, Plan, Rebuild};
+use crate::plan::{Action, Context, CopyPath, Counting, Plan, PlannedStep, Rebuild};
 use crate::planner::{copied_rows, in_read_transaction, LegacyFate, LegacyPlan, TablePlan};
+use crate::progress::{Callback, ProgressEvent, ProgressStep, Reporter};
 use crate::schema;
 use crate::spec::TableSpec;
 use crate::sql_text::main;
 use crate::verify;
 use crate::{
-    Error, ForeignKeyViolation, LegacyTable, MigrationReport, OnConflict, Result, RowCounts, Table,
+    Error, ForeignKeyViolation, LegacyTable, MigrationReport, OnConflict, Progress, Result,
+    RowCounts, Table,
 };
 
 /// How long a migration waits for another connection's write lock before it gives up with
@@ -101,12 +106,14 @@ pub fn migrate<T: Table>(conn: &mut Connection, legacy: LegacyTable) -> Result<M
 /// assert_eq!(reports[1].table, "wrkflw_workflow_steps");
 /// # Ok::<(), wrkflw::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Migrator {
     tables: Vec<TableSpec>,
     busy_timeout: Duration,
     on_conflict: OnConflict,
     rebuild: Rebuild,
+    /// Shared by clones: a clone reports to the same callback.
+    progress: Option<Callback>,
 }
 
 impl Default for Migrator {
@@ -116,7 +123,20 @@ impl Default for Migrator {
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             on_conflict: OnConflict::default(),
             rebuild: Rebuild::default(),
+            progress: None,
         }
+    }
+}
+
+impl fmt::Debug for Migrator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Migrator")
+            .field("tables", &self.tables)
+            .field("busy_timeout", &self.busy_timeout)
+            .field("on_conflict", &self.on_conflict)
+            .field("rebuild", &self.rebuild)
+            .field("on_progress", &self.progress.as_ref().map(|_| "<callback>"))
+            .finish()
     }
 }
 
@@ -167,6 +187,79 @@ impl Migrator {
         self
     }
 
+    /// Calls `callback` as each step starts and ends and, during a copy, with rows done at least four
+    /// times a second. Returning `ControlFlow::Break(())` cancels: the migration rolls back, the file is
+    /// as before, and `run` returns `Error::Cancelled`.
+    ///
+    /// Each statement of every table's [`Plan`] is a step, reported as
+    /// [`Started`](ProgressEvent::Started) before it runs and [`Finished`](ProgressEvent::Finished)
+    /// after; after a copy or a settlement, the check that every row arrived is a
+    /// [`Verify`](ProgressStep::Verify) step of its own. A copy ([`ProgressStep::Copy`], and a
+    /// rebuild's copy, [`ProgressStep::Rebuild`]) starts with the rows it will read and ends with
+    /// the exact rows it inserted; in between, SQLite runs it as one statement, and
+    /// [`Rows`](ProgressEvent::Rows) events estimate the rows done from the instructions SQLite
+    /// has run (`estimated: true`), at most ten times a second. [`Migrator::plan`] reports
+    /// nothing.
+    ///
+    /// The callback runs on the thread that called [`run`](Migrator::run), while the connection
+    /// is busy with the migration: it must not use that connection. Cancelling from a `Started`
+    /// or `Finished` event stops before the next step; from a `Rows` event, SQLite interrupts
+    /// the copy. Either way the transaction rolls back and `run` returns [`Error::Cancelled`].
+    ///
+    /// While a run reports progress, the connection's progress handler is SQLite's way in: a
+    /// handler set with `Connection::progress_handler` is replaced for the run and removed
+    /// after it, and must be set again. Without a callback, nothing is installed and the copy
+    /// runs exactly as before. When a table needs a rebuild while foreign keys are on, the run
+    /// rolls back before that table's first step and starts again with them off: the tables
+    /// before it report their steps a second time.
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use wrkflw::{wrkflw_table, Error, LegacyTable, Migrator, ProgressEvent, ProgressStep};
+    ///
+    /// #[wrkflw_table(rename_from = "jobs")]
+    /// struct Job {
+    ///     #[wrkflw(primary_key)]
+    ///     id: String,
+    /// }
+    ///
+    /// let mut conn = wrkflw::rusqlite::Connection::open_in_memory()?;
+    /// conn.execute_batch("CREATE TABLE jobs (id TEXT PRIMARY KEY); INSERT INTO jobs VALUES ('a'), ('b');")?;
+    ///
+    /// // Print every event, and cancel the run as the legacy table is about to be dropped.
+    /// let cautious = Migrator::new().table::<Job>().on_progress(|progress| {
+    ///     println!("{} {:?}: {:?}", progress.table, progress.step, progress.event);
+    ///     match (progress.step, progress.event) {
+    ///         (ProgressStep::Drop, ProgressEvent::Started { .. }) => ControlFlow::Break(()),
+    ///         _ => ControlFlow::Continue(()),
+    ///     }
+    /// });
+    /// let error = cautious.run(&mut conn, LegacyTable::Drop).unwrap_err();
+    /// assert!(matches!(error, Error::Cancelled { .. }));
+    ///
+    /// // Rolled back: nothing was copied, and a run that does not cancel copies both rows.
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let counting = Migrator::new().table::<Job>().on_progress(move |progress| {
+    ///     if let (ProgressStep::Copy, ProgressEvent::Finished { rows: Some(rows) }) =
+    ///         (progress.step, progress.event)
+    ///     {
+    ///         tx.send(rows).unwrap();
+    ///     }
+    ///     ControlFlow::Continue(())
+    /// });
+    /// counting.run(&mut conn, LegacyTable::Drop)?;
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [2]);
+    /// # Ok::<(), wrkflw::Error>(())
+    /// ```
+    #[must_use]
+    pub fn on_progress(
+        mut self,
+        callback: impl FnMut(&Progress) -> ControlFlow<()> + Send + 'static,
+    ) -> Migrator {
+        self.progress = Some(Arc::new(Mutex::new(callback)));
+        self
+    }
+
     /// Migrates every table in one `BEGIN IMMEDIATE` transaction, and returns one report per
     /// table, in the order added. On error nothing is changed.
     ///
@@ -185,10 +278,29 @@ impl Migrator {
         Ok(in_added_order(reports, &added_at))
     }
 
+    /// Runs with the progress handler installed when a callback is set, and removed after,
+    /// whatever the outcome.
     fn run_in_order(
         &self,
         conn: &mut Connection,
         legacy: LegacyTable,
+    ) -> Result<Vec<MigrationReport>> {
+        let first = self.tables.first().map_or("", |t| t.table);
+        let fail = |source| classify(first, Step::Begin, self.busy_timeout, source);
+        let reporter = Reporter::new(self.progress.clone());
+        reporter.install(conn).map_err(fail)?;
+        let result = self.run_reporting(conn, legacy, &reporter);
+        let removed = reporter.remove(conn);
+        let reports = result?;
+        removed.map_err(fail)?;
+        Ok(reports)
+    }
+
+    fn run_reporting(
+        &self,
+        conn: &mut Connection,
+        legacy: LegacyTable,
+        reporter: &Reporter,
     ) -> Result<Vec<MigrationReport>> {
         let first = self.tables.first().map_or("", |t| t.table);
         let timeout = self.busy_timeout;
@@ -196,7 +308,7 @@ impl Migrator {
             if !conn.is_autocommit() {
                 self.refuse_rebuild_in_transaction(conn, legacy)?;
             }
-            if let Some(reports) = self.attempt(conn, legacy, timeout)? {
+            if let Some(reports) = self.attempt(conn, legacy, timeout, reporter)? {
                 return Ok(reports);
             }
             // A table needs a rebuild and foreign keys are on: the attempt rolled back
@@ -204,7 +316,7 @@ impl Migrator {
             let fail = |source| classify(first, Step::ForeignKeys, timeout, source);
             conn.execute_batch("PRAGMA foreign_keys = OFF")
                 .map_err(fail)?;
-            let result = self.attempt(conn, legacy, timeout);
+            let result = self.attempt(conn, legacy, timeout, reporter);
             let restored = conn.execute_batch("PRAGMA foreign_keys = ON");
             let reports = result?;
             restored.map_err(fail)?;
@@ -223,6 +335,7 @@ impl Migrator {
         conn: &mut Connection,
         legacy: LegacyTable,
         timeout: Duration,
+        reporter: &Reporter,
     ) -> Result<Option<Vec<MigrationReport>>> {
         let first = self.tables.first().map_or("", |t| t.table);
         in_transaction(conn, first, timeout, |tx| {
@@ -231,7 +344,12 @@ impl Migrator {
             let drops = self.drops(tx, legacy)?;
             let mut reports = Vec::new();
             for (i, spec) in self.tables.iter().enumerate() {
-                let migration = Migration { tx, spec, timeout };
+                let migration = Migration {
+                    tx,
+                    spec,
+                    timeout,
+                    reporter,
+                };
                 let companions = self.companions(i);
                 let context = self.context(i, &companions, &drops, Counting::Skip, foreign_keys);
                 match migration.run(self.fate(i, legacy, &drops), &context)? {
@@ -558,6 +676,7 @@ struct Migration<'t, 'c> {
     tx: &'t Transaction<'c>,
     spec: &'t TableSpec,
     timeout: Duration,
+    reporter: &'t Reporter,
 }
 
 impl Migration<'_, '_> {
@@ -599,56 +718,112 @@ impl Migration<'_, '_> {
                 .expect("only a plan with a legacy table copies, captures or settles")
         };
         let steps = &plan.plan.steps;
+        let table = self.spec.table;
         let mut rebuilt_rows = 0;
+        // The rows a rebuild's copy reads, when counted before it for the progress callback.
+        let mut rebuild_total = None;
         for (i, step) in steps.iter().enumerate() {
-            match &step.action {
-                Action::RenameColumn { .. } => self.execute(&step.sql, Step::RenameColumn)?,
+            let progress = ProgressStep::of(&step.action);
+            let total = self.rows_to_copy(i, steps, plan.legacy.as_ref())?;
+            self.reporter
+                .report(table, progress, ProgressEvent::Started { rows: total })?;
+            let handled = match &step.action {
+                Action::RenameColumn { .. } => {
+                    self.execute(&step.sql, Step::RenameColumn)?;
+                    None
+                }
                 Action::RebuildTable { step: rebuild } => match rebuild {
                     RebuildStep::Copy { .. } => {
                         rebuilt_rows = self
-                            .tx
-                            .execute(&step.sql, [])
+                            .reporter
+                            .watch_copy(self.tx, table, progress, (&step.sql, total), || {
+                                self.tx.execute(&step.sql, [])
+                            })?
                             .map_err(self.fail(Step::Rebuild))?
                             as u64;
+                        rebuild_total = total;
+                        Some(rebuilt_rows)
                     }
-                    RebuildStep::Verify => self.verify_rebuild(&step.sql, rebuilt_rows)?,
-                    RebuildStep::CheckForeignKeys => self.check_foreign_keys(&step.sql)?,
-                    _ => self.execute(&step.sql, Step::Rebuild)?,
+                    RebuildStep::Verify => {
+                        self.verify_rebuild(&step.sql, rebuilt_rows, rebuild_total)?;
+                        None
+                    }
+                    RebuildStep::CheckForeignKeys => {
+                        self.check_foreign_keys(&step.sql)?;
+                        None
+                    }
+                    _ => {
+                        self.execute(&step.sql, Step::Rebuild)?;
+                        None
+                    }
                 },
-                Action::CreateLedger => self.execute(&step.sql, Step::Ledger)?,
+                Action::CreateLedger => {
+                    self.execute(&step.sql, Step::Ledger)?;
+                    None
+                }
                 Action::CreateCaptureTable { .. }
                 | Action::RemoveCapture { .. }
-                | Action::InstallCapture { .. } => self.execute(&step.sql, Step::Capture)?,
-                Action::CreateTable => self.execute(&step.sql, Step::CreateTable)?,
-                Action::AddColumn { column } => self.add_column(&step.sql, column)?,
-                Action::FillColumn { .. } => self.execute(&step.sql, Step::AddColumn)?,
-                Action::CreateIndex { index } => self.create_index(&step.sql, index)?,
+                | Action::InstallCapture { .. } => {
+                    self.execute(&step.sql, Step::Capture)?;
+                    None
+                }
+                Action::CreateTable => {
+                    self.execute(&step.sql, Step::CreateTable)?;
+                    None
+                }
+                Action::AddColumn { column } => {
+                    self.add_column(&step.sql, column)?;
+                    None
+                }
+                Action::FillColumn { .. } => {
+                    self.execute(&step.sql, Step::AddColumn)?;
+                    None
+                }
+                Action::CreateIndex { index } => {
+                    self.create_index(&step.sql, index)?;
+                    None
+                }
                 Action::Copy { path, .. } => {
-                    let copied = self.copy(&step.sql, legacy(), *path)?;
+                    let copied = self.copy(&step.sql, legacy(), *path, total)?;
                     report.rows_copied += copied;
                     report.copy_path = Some(*path);
-                    report.rows_differing = self.verify_copy(legacy(), *path, copied)?;
-                    constraints::foreign_key_check(self.tx, self.spec)?;
+                    Some(copied)
                 }
                 Action::CopyConflictRows { .. } => {
-                    report.rows_copied += self.settle(&step.sql)?;
+                    let copied = self.settle(&step.sql)?;
+                    report.rows_copied += copied;
+                    Some(copied)
                 }
                 Action::ForgetConflicts { .. }
                 | Action::ClearReplacedKeys { .. }
                 | Action::ApplyRejectedRows { .. }
                 | Action::TakeLegacyRows { .. }
-                | Action::SettleConflicts { .. } => {
-                    self.settle(&step.sql)?;
-                }
+                | Action::SettleConflicts { .. } => Some(self.settle(&step.sql)?),
                 Action::DropLegacy => {
                     self.execute(&step.sql, Step::DropLegacy)?;
                     report.legacy_dropped = true;
+                    None
                 }
-                Action::DropLegacyOf { .. } => self.execute(&step.sql, Step::DropLegacy)?,
-                Action::RecordLedger => match &plan.legacy {
-                    Some(legacy) => self.record(legacy, &report)?,
-                    None => self.record_schema(&plan.ledger_entry)?,
-                },
+                Action::DropLegacyOf { .. } => {
+                    self.execute(&step.sql, Step::DropLegacy)?;
+                    None
+                }
+                Action::RecordLedger => {
+                    match &plan.legacy {
+                        Some(legacy) => self.record(legacy, &report)?,
+                        None => self.record_schema(&plan.ledger_entry)?,
+                    }
+                    None
+                }
+            };
+            self.reporter
+                .report(table, progress, ProgressEvent::Finished { rows: handled })?;
+            if let Action::Copy { path, .. } = &step.action {
+                self.verifying(|| {
+                    let copied = handled.unwrap_or_default();
+                    report.rows_differing = self.verify_copy(legacy(), *path, copied, total)?;
+                    constraints::foreign_key_check(self.tx, self.spec)
+                })?;
             }
             let settling = |action: &Action| {
                 matches!(
@@ -661,12 +836,72 @@ impl Migration<'_, '_> {
                 )
             };
             if settling(&step.action) && !steps.get(i + 1).is_some_and(|s| settling(&s.action)) {
-                self.verify_settled(legacy())?;
-                // Settled rows are rows written into the table: they must point at rows too.
-                constraints::foreign_key_check(self.tx, self.spec)?;
+                self.verifying(|| {
+                    self.verify_settled(legacy())?;
+                    // Settled rows are rows written into the table: they must point at rows too.
+                    constraints::foreign_key_check(self.tx, self.spec)
+                })?;
             }
         }
         Ok(Some(report))
+    }
+
+    /// Runs the checks after a copy or a settlement as a step of their own.
+    fn verifying(&self, checks: impl FnOnce() -> Result<()>) -> Result<()> {
+        let table = self.spec.table;
+        let step = ProgressStep::Verify;
+        self.reporter
+            .report(table, step, ProgressEvent::Started { rows: None })?;
+        checks()?;
+        self.reporter
+            .report(table, step, ProgressEvent::Finished { rows: None })
+    }
+
+    /// The rows the copy of step `i` will read, counted before it only for the progress
+    /// callback (`None` without one, and for steps that are not a copy). The checks after
+    /// the copy reuse the count, which nothing in the transaction can change meanwhile, so
+    /// a callback adds no count.
+    fn rows_to_copy(
+        &self,
+        i: usize,
+        steps: &[PlannedStep],
+        legacy: Option<&LegacyPlan>,
+    ) -> Result<Option<u64>> {
+        if !self.reporter.is_on() {
+            return Ok(None);
+        }
+        let sql = match (&steps[i].action, legacy) {
+            (Action::Copy { .. }, Some(legacy)) => legacy_count_sql(&legacy.link),
+            // A rebuild's Verify step counts the old table.
+            (
+                Action::RebuildTable {
+                    step: RebuildStep::Copy { .. },
+                },
+                _,
+            ) => {
+                let verify = steps[i..].iter().find(|s| {
+                    matches!(
+                        s.action,
+                        Action::RebuildTable {
+                            step: RebuildStep::Verify
+                        }
+                    )
+                });
+                match verify {
+                    Some(verify) => verify.sql.clone(),
+                    None => return Ok(None),
+                }
+            }
+            _ => return Ok(None),
+        };
+        self.count(&sql, Step::Copy).map(Some)
+    }
+
+    fn count(&self, sql: &str, step: Step) -> Result<u64> {
+        self.tx
+            .query_row(sql, [], |row| row.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(self.fail(step))
     }
 
     fn fail(&self, step: Step) -> impl Fn(rusqlite::Error) -> Error + '_ {
@@ -707,8 +942,21 @@ impl Migration<'_, '_> {
 
     /// Runs the copy and returns the number of rows it inserted. A failure is explained by
     /// the rows and column that caused it.
-    fn copy(&self, sql: &str, legacy: &LegacyPlan, path: CopyPath) -> Result<u64> {
-        match self.tx.execute(sql, []) {
+    fn copy(
+        &self,
+        sql: &str,
+        legacy: &LegacyPlan,
+        path: CopyPath,
+        total: Option<u64>,
+    ) -> Result<u64> {
+        let copied = self.reporter.watch_copy(
+            self.tx,
+            self.spec.table,
+            ProgressStep::Copy,
+            (sql, total),
+            || self.tx.execute(sql, []),
+        )?;
+        match copied {
             Ok(inserted) => Ok(inserted as u64),
             Err(source) => Err(verify::explain_copy_failure(
                 self.tx,
@@ -729,22 +977,25 @@ impl Migration<'_, '_> {
     /// holds proves every one arrived, without reading the rows again, and only a shortfall
     /// (NULL keys an integer key cannot take) is searched. A reconcile compares the whole
     /// legacy table with the table by key and by value, and checks that no two legacy keys
-    /// became one.
-    fn verify_copy(&self, legacy: &LegacyPlan, path: CopyPath, inserted: u64) -> Result<u64> {
+    /// became one. `legacy_rows` is the legacy table's count when it was taken before the
+    /// copy.
+    fn verify_copy(
+        &self,
+        legacy: &LegacyPlan,
+        path: CopyPath,
+        inserted: u64,
+        legacy_rows: Option<u64>,
+    ) -> Result<u64> {
         let link = &legacy.link;
         let fail = self.fail(Step::Verify);
         let (missing, differing) = match path {
             CopyPath::Transfer | CopyPath::BulkInsert => {
-                let total: i64 = self
-                    .tx
-                    .query_row(
-                        &format!("SELECT count(*) FROM {}", main(link.legacy)),
-                        [],
-                        |row| row.get(0),
-                    )
-                    .map_err(&fail)?;
+                let total = match legacy_rows {
+                    Some(rows) => rows,
+                    None => self.count(&legacy_count_sql(link), Step::Verify)?,
+                };
                 // A shortfall is searched below; the count alone is the proof otherwise.
-                (u64::from(inserted < total as u64), 0)
+                (u64::from(inserted < total), 0)
             }
             CopyPath::Reconcile => verify::compare_by_key(self.tx, link).map_err(&fail)?,
         };
@@ -808,18 +1059,19 @@ impl Migration<'_, '_> {
     }
 
     /// Proves a rebuild's copy: it inserted as many rows as the old table holds, and the new
-    /// table holds them all (see [`RebuildStep::Verify`]).
-    fn verify_rebuild(&self, sql: &str, copied: u64) -> Result<()> {
-        let expected: i64 = self
-            .tx
-            .query_row(sql, [], |row| row.get(0))
-            .map_err(self.fail(Step::Verify))?;
-        if expected as u64 == copied {
+    /// table holds them all (see [`RebuildStep::Verify`]). `counted` is the result of `sql`
+    /// when it was run before the copy, for the progress callback.
+    fn verify_rebuild(&self, sql: &str, copied: u64, counted: Option<u64>) -> Result<()> {
+        let expected = match counted {
+            Some(rows) => rows,
+            None => self.count(sql, Step::Verify)?,
+        };
+        if expected == copied {
             return Ok(());
         }
         Err(Error::RebuildLostRows {
             table: self.spec.table.to_owned(),
-            expected: expected as u64,
+            expected,
             copied,
         })
     }
@@ -873,4 +1125,9 @@ impl Migration<'_, '_> {
         let checksum = ledger::schema_checksum(self.spec.create_sql, self.spec.index_sql);
         ledger::record(self.tx, self.spec.table, &entry, &checksum).map_err(self.fail(Step::Ledger))
     }
+}
+
+/// Counts the legacy table: before a copy into a fresh table, the rows it will insert.
+fn legacy_count_sql(link: &crate::link::Link) -> String {
+    format!("SELECT count(*) FROM {}", main(link.legacy))
 }
