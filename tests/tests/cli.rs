@@ -327,9 +327,14 @@ fn a_migration_refused_exits_1_with_the_typed_error() {
         .unwrap();
     let text = wrkflw(&["migrate", "--database", path(&db)]);
     assert_eq!(text.code, 1);
-    assert!(text
-        .stderr
-        .starts_with("error: cannot migrate `workflow_runs`"));
+    // Progress lines come first on stderr (it is not a terminal), then the error.
+    assert!(
+        text.stderr
+            .lines()
+            .any(|l| l.starts_with("error: cannot migrate `workflow_runs`")),
+        "{}",
+        text.stderr
+    );
     let v = wrkflw(&["migrate", "--format", "json", "--database", path(&db)]).json();
     assert_eq!(v["error"], "rejected_rows");
     assert!(v["message"]

@@ -25,7 +25,8 @@
 //! - `plan [--drop-legacy]`: every statement `migrate` would run now, with its reason.
 //! - `migrate [--drop-legacy] [--busy-timeout 30s]`: runs the migration, in one
 //!   transaction, and prints a report per table. `--busy-timeout` (`200ms`, `30s`, `2m`)
-//!   replaces the migrator's own wait for another connection's write lock.
+//!   replaces the migrator's own wait for another connection's write lock. Progress goes to
+//!   stderr: a bar during each copy on a terminal, plain lines otherwise; Ctrl-C cancels it.
 //! - `sql [--drop-legacy]`: the generated script of each table; needs no database.
 //!
 //! The database is `--database PATH`, else the variable `WRKFLW_DATABASE`, else
@@ -81,6 +82,7 @@
 //! | 1 | an error: no database, a bad flag, a migration refused (the message says what to do) |
 //! | 2 | `status --check`: a migration has something to do |
 //! | 3 | busy: another connection held the write lock past the busy timeout; retry |
+//! | 130 | `migrate` cancelled by Ctrl-C: rolled back, nothing changed |
 
 mod database;
 mod output;
@@ -358,10 +360,12 @@ impl From<Error> for Failure {
 }
 
 impl Failure {
-    /// 3 for a lock held too long, 1 for anything else.
+    /// 3 for a lock held too long, 130 for Ctrl-C (as a shell reports a command ended by
+    /// SIGINT), 1 for anything else.
     fn exit_code(&self) -> u8 {
         match self {
             Failure::Wrkflw(Error::Busy { .. }) => 3,
+            Failure::Wrkflw(Error::Cancelled { .. }) => 130,
             _ => 1,
         }
     }

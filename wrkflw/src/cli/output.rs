@@ -410,6 +410,9 @@ fn hint(failure: &Failure) -> Option<String> {
             "another connection holds the write lock: retry once it is done, or wait longer \
              with --busy-timeout (such as --busy-timeout 2m)"
         }
+        Failure::Wrkflw(Error::Cancelled { .. }) => {
+            "interrupted (Ctrl-C): the migration was rolled back; run `migrate` again to do it"
+        }
         Failure::Wrkflw(Error::Conflicts { .. }) => {
             "the command line settles no conflicts: settle them in the application \
              (Migrator::on_conflict), or give those legacy rows other keys"
@@ -464,6 +467,7 @@ fn error_code(error: &Error) -> &'static str {
         Error::NotADatabase { .. } => "not_a_database",
         Error::DiskFull { .. } => "disk_full",
         Error::Io { .. } => "io",
+        Error::Cancelled { .. } => "cancelled",
     }
 }
 

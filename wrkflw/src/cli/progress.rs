@@ -1,11 +1,20 @@
-//! Where a migration's progress is shown while it runs: the one seam for progress bars.
+//! Progress on stderr while `migrate` runs, and Ctrl-C as cancellation.
 //!
-//! Today the reporter shows nothing. Once `Migrator::on_progress` exists, a reporter that
-//! draws a bar per table on stderr (when it is a terminal and the format is text) attaches
-//! its callback in [`Reporter::attach`] and clears its bars in [`Reporter::finish`];
-//! [`reporter`] chooses it. Nothing else of the command line changes.
+//! On a terminal (and with `--format text`), indicatif draws a bar for each copy: rows, rate
+//! and time left. Otherwise each step is a plain line on stderr, and a copy adds a line of
+//! rows at most once a second, so that logs stay readable and stdout keeps only the results.
+//! Ctrl-C asks the migration to stop: the callback returns `Break`, SQLite interrupts the
+//! statement that runs, the transaction rolls back, and the command exits with 130.
 
-use crate::Migrator;
+use std::io::IsTerminal;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+
+use crate::{Migrator, Progress, ProgressEvent, ProgressStep};
 
 use super::Format;
 
@@ -18,16 +27,127 @@ pub(crate) trait Reporter {
     fn finish(&self) {}
 }
 
-/// Shows nothing.
-struct Silent;
+/// The reporter for a run printing its results in `format`: a bar on a terminal in text,
+/// plain lines otherwise (JSON keeps stderr for logs too).
+pub(crate) fn reporter(format: Format) -> Box<dyn Reporter> {
+    let terminal = format == Format::Text && std::io::stderr().is_terminal();
+    Box::new(Steps {
+        terminal,
+        interrupted: interrupt_flag(),
+        bar: Arc::new(Mutex::new(None)),
+    })
+}
 
-impl Reporter for Silent {
+/// Set by Ctrl-C, read by the progress callback. The handler can be installed once per
+/// process; where it cannot (a second `run` in one process), Ctrl-C keeps its default and
+/// ends the process, which SQLite's journal rolls back on the next open.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    Arc::clone(FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let set = Arc::clone(&flag);
+        let _ = ctrlc::set_handler(move || set.store(true, Ordering::SeqCst));
+        flag
+    }))
+}
+
+/// One line per step, a bar or a line of rows during a copy.
+struct Steps {
+    terminal: bool,
+    interrupted: Arc<AtomicBool>,
+    bar: Arc<Mutex<Option<ProgressBar>>>,
+}
+
+impl Reporter for Steps {
     fn attach(&self, migrator: Migrator) -> Migrator {
-        migrator
+        let terminal = self.terminal;
+        let interrupted = Arc::clone(&self.interrupted);
+        let bar = Arc::clone(&self.bar);
+        let mut last_line = Instant::now();
+        migrator.on_progress(move |progress: &Progress| {
+            let mut bar = bar.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            show(progress, terminal, &mut bar, &mut last_line);
+            if interrupted.load(Ordering::SeqCst) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    }
+
+    fn finish(&self) {
+        let bar = self
+            .bar
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(bar) = bar.as_ref() {
+            bar.finish_and_clear();
+        }
     }
 }
 
-/// The reporter for a run printing its results in `format`.
-pub(crate) fn reporter(_format: Format) -> Box<dyn Reporter> {
-    Box::new(Silent)
+fn show(progress: &Progress, terminal: bool, bar: &mut Option<ProgressBar>, last: &mut Instant) {
+    let table = &progress.table;
+    let step = step_name(progress.step);
+    match progress.event {
+        ProgressEvent::Started { rows: Some(rows) } if terminal => {
+            let drawn = ProgressBar::with_draw_target(Some(rows), ProgressDrawTarget::stderr());
+            drawn.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {human_pos}/{human_len} rows, {rate}, ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key(
+                    "rate",
+                    |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                        let _ = write!(out, "{:.0} rows/s", state.per_sec());
+                    },
+                )
+                .progress_chars("=> "),
+            );
+            drawn.set_prefix(format!("{table}: {step}"));
+            *bar = Some(drawn);
+        }
+        ProgressEvent::Started { rows: Some(rows) } => {
+            *last = Instant::now();
+            eprintln!("{table}: {step} ({rows} rows)");
+        }
+        ProgressEvent::Started { rows: None } if !terminal => eprintln!("{table}: {step}"),
+        ProgressEvent::Rows {
+            done,
+            total,
+            estimated,
+        } => match bar.as_ref() {
+            Some(drawn) => drawn.set_position(done),
+            None if last.elapsed() >= Duration::from_secs(1) => {
+                *last = Instant::now();
+                let about = if estimated { "about " } else { "" };
+                eprintln!("{table}: {step}: {about}{done} of {total} rows");
+            }
+            None => {}
+        },
+        ProgressEvent::Finished { rows } => {
+            if let Some(drawn) = bar.take() {
+                drawn.finish_and_clear();
+            }
+            if let (Some(rows), true) = (rows, matches!(progress.step, ProgressStep::Copy)) {
+                eprintln!("{table}: {step}: {rows} rows");
+            }
+        }
+        _ => {}
+    }
+}
+
+fn step_name(step: ProgressStep) -> &'static str {
+    match step {
+        ProgressStep::Create => "create",
+        ProgressStep::Copy => "copy",
+        ProgressStep::Index => "index",
+        ProgressStep::Verify => "verify",
+        ProgressStep::Capture => "capture",
+        ProgressStep::Settle => "settle",
+        ProgressStep::Drop => "drop",
+        ProgressStep::Rebuild => "rebuild",
+        ProgressStep::Ledger => "ledger",
+    }
 }
