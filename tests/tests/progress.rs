@@ -150,7 +150,7 @@ fn a_re_run_with_nothing_to_do_and_a_plan_report_nothing() {
 }
 
 /// Rows big enough that their copy lasts several reports, even on a fast machine.
-const LONG_COPY: u64 = 300_000;
+const LONG_COPY: u64 = 500_000;
 
 #[test]
 fn a_long_copy_reports_rows_at_least_four_times_a_second() {
