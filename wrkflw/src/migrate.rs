@@ -289,9 +289,9 @@ impl Migrator {
         let fail = |source| classify(first, Step::Begin, self.busy_timeout, source);
         let reporter = Reporter::new(self.progress.clone());
         reporter.install(conn).map_err(fail)?;
-        let result = self.run_reporting(conn, legacy, &reporter);
+        let result = restoring(|| self.run_reporting(conn, legacy, &reporter));
         let removed = reporter.remove(conn);
-        let reports = result?;
+        let reports = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         removed.map_err(fail)?;
         Ok(reports)
     }
@@ -316,9 +316,9 @@ impl Migrator {
             let fail = |source| classify(first, Step::ForeignKeys, timeout, source);
             conn.execute_batch("PRAGMA foreign_keys = OFF")
                 .map_err(fail)?;
-            let result = self.attempt(conn, legacy, timeout, reporter);
+            let result = restoring(|| self.attempt(conn, legacy, timeout, reporter));
             let restored = conn.execute_batch("PRAGMA foreign_keys = ON");
-            let reports = result?;
+            let reports = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
             restored.map_err(fail)?;
             reports.ok_or_else(|| Error::Step {
                 table: first.to_owned(),
@@ -643,12 +643,25 @@ fn with_busy_timeout<R>(
     let previous: i64 = conn
         .query_row("PRAGMA busy_timeout", [], |row| row.get(0))
         .map_err(fail)?;
-    conn.busy_timeout(timeout).map_err(fail)?;
-    let result = work(conn);
+    // SQLite takes the timeout in milliseconds as a C int; a longer wait is as good as
+    // forever (24 days), and rusqlite would panic on it.
+    conn.busy_timeout(timeout.min(MAX_BUSY_TIMEOUT))
+        .map_err(fail)?;
+    let result = restoring(|| work(conn));
     let restored = conn.busy_timeout(Duration::from_millis(previous.max(0) as u64));
-    let result = result?;
+    let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     restored.map_err(fail)?;
     Ok(result)
+}
+
+/// The longest busy timeout SQLite takes: `i32::MAX` milliseconds, about 24.8 days.
+pub(crate) const MAX_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
+/// Runs `work`, catching a panic (of a progress callback) so that the caller can put the
+/// connection back as it was (busy timeout, foreign keys, progress handler) before the panic
+/// goes on. The transaction itself rolls back as it unwinds.
+fn restoring<R>(work: impl FnOnce() -> R) -> std::thread::Result<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
 }
 
 /// Runs `work` inside `BEGIN IMMEDIATE ... COMMIT`. `IMMEDIATE` takes the write lock before

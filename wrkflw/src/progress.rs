@@ -143,6 +143,9 @@ struct CopyWatch {
     done: u64,
     next_report: Instant,
     cancelled: bool,
+    /// The callback panicked: SQLite cannot unwind, so the statement is interrupted and the
+    /// panic goes on once the copy has returned.
+    panicked: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl CopyWatch {
@@ -168,7 +171,16 @@ impl CopyWatch {
                 estimated: true,
             },
         };
-        self.cancelled = (*lock(callback))(&progress).is_break();
+        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            (*lock(callback))(&progress).is_break()
+        }));
+        self.cancelled = match called {
+            Ok(cancelled) => cancelled,
+            Err(panic) => {
+                self.panicked = Some(panic);
+                true
+            }
+        };
         self.cancelled
     }
 }
@@ -258,14 +270,21 @@ impl Reporter {
             done: 0,
             next_report: Instant::now() + REPORT_EVERY,
             cancelled: false,
+            panicked: None,
         });
         let result = copy();
-        if watched.end().is_some_and(|w| w.cancelled) {
-            return Err(Error::Cancelled {
+        match watched.end() {
+            Some(CopyWatch {
+                panicked: Some(panic),
+                ..
+            }) => std::panic::resume_unwind(panic),
+            Some(CopyWatch {
+                cancelled: true, ..
+            }) => Err(Error::Cancelled {
                 table: table.to_owned(),
-            });
+            }),
+            _ => Ok(result),
         }
-        Ok(result)
     }
 }
 
@@ -367,6 +386,7 @@ mod tests {
             done: 0,
             next_report: Instant::now(),
             cancelled: false,
+            panicked: None,
         };
         assert!(!watch.tick(&callback));
         assert_eq!(

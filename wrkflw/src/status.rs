@@ -10,7 +10,7 @@ use crate::plan::RebuildStep;
 use crate::planner::in_read_transaction;
 use crate::schema;
 use crate::sql_text::main;
-use crate::{Action, LegacyTable, Migrator, Plan, Result};
+use crate::{Action, Error, LegacyTable, Migrator, OnConflict, Plan, Result};
 
 /// Where one table stands, from [`Migrator::status`].
 #[derive(Debug, Clone, PartialEq)]
@@ -35,15 +35,20 @@ pub struct TableStatus {
     /// migration would make (a column renamed or added, an index created, each reason for
     /// a rebuild). Empty when the table matches, or does not exist yet.
     pub schema_changes: Vec<String>,
-    /// Every statement the next migration would run, as [`Migrator::plan`] gives it.
+    /// Every statement the next migration would run, as [`Migrator::plan`] gives it. While
+    /// `conflicts` are waiting for a policy, the statements of [`OnConflict::KeepTable`].
     pub plan: Plan,
+    /// Keys the change capture logged as conflicts that the migrator's policy
+    /// ([`OnConflict::Fail`], the default) will not settle: the next migration fails on them
+    /// until the application chooses a policy. Up to five, as SQL literals, with the count.
+    pub conflicts: Option<(u64, Vec<String>)>,
 }
 
 impl TableStatus {
     /// Whether the next migration has anything to do: its plan has statements (rows to
     /// copy, schema to change, a capture to install, conflicts to settle...).
     pub fn is_pending(&self) -> bool {
-        !self.plan.steps.is_empty()
+        !self.plan.steps.is_empty() || self.conflicts.is_some()
     }
 }
 
@@ -84,7 +89,24 @@ impl Migrator {
     pub fn status(&self, conn: &Connection, legacy: LegacyTable) -> Result<Vec<TableStatus>> {
         let first = self.specs().first().map_or("", |t| t.table);
         in_read_transaction(conn, first, |conn| {
-            let plans = self.plan(conn, legacy)?;
+            // Logged conflicts make the plan fail under `OnConflict::Fail`: status reports
+            // them, and what the rest of the migration would do once they are settled.
+            let mut conflicts: Vec<(String, u64, Vec<String>)> = Vec::new();
+            let mut migrator = self.clone();
+            let plans = loop {
+                match migrator.plan(conn, legacy) {
+                    Err(Error::Conflicts {
+                        table,
+                        count,
+                        sample_keys,
+                        ..
+                    }) if !conflicts.iter().any(|(t, _, _)| *t == table) => {
+                        conflicts.push((table, count, sample_keys));
+                        migrator = migrator.on_conflict(OnConflict::KeepTable);
+                    }
+                    other => break other?,
+                }
+            };
             self.specs()
                 .iter()
                 .zip(plans)
@@ -107,6 +129,10 @@ impl Migrator {
                         } else {
                             Vec::new()
                         },
+                        conflicts: conflicts
+                            .iter()
+                            .find(|(t, _, _)| t == spec.table)
+                            .map(|(_, count, keys)| (*count, keys.clone())),
                         plan,
                     })
                 })

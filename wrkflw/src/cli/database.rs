@@ -53,8 +53,10 @@ pub(crate) fn locate(
 }
 
 /// A `sqlite:` URL's path (`sqlite:runs.db`, `sqlite://runs.db`, `sqlite:///srv/runs.db`,
-/// query parameters ignored) or a plain path. `None` for another scheme (`postgres://...`)
-/// or an in-memory database, which would hold nothing to migrate.
+/// percent-escapes decoded: `my%20runs.db` is `my runs.db`) or a plain path, taken as it is.
+/// `None` for another scheme (`postgres://...`), an in-memory database, which would hold
+/// nothing to migrate, and a URL with query parameters (`?mode=ro`): the command line
+/// would not honour them, and must not write a database the URL says to only read.
 fn path_of(value: &OsStr) -> Option<PathBuf> {
     let Some(text) = value.to_str() else {
         // Not UTF-8: not a URL, a path of the platform's own.
@@ -63,17 +65,34 @@ fn path_of(value: &OsStr) -> Option<PathBuf> {
     let path = match text.strip_prefix("sqlite:") {
         Some(rest) => {
             let rest = rest.strip_prefix("//").unwrap_or(rest);
-            let rest = rest.split_once('?').map_or(rest, |(path, _)| path);
-            if rest.is_empty() || rest == ":memory:" {
+            if rest.is_empty() || rest == ":memory:" || rest.contains('?') {
                 return None;
             }
-            rest
+            percent_decoded(rest)?
         }
         // `postgres://...`, `mysql://...`: a URL of another database.
         None if text.contains("://") => return None,
-        None => text,
+        None => text.to_owned(),
     };
     Some(PathBuf::from(path))
+}
+
+/// `%XX` escapes of a URL's path as the bytes they stand for; `None` when one is malformed
+/// or the result is not UTF-8.
+fn percent_decoded(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'%' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(byte);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// Opens an existing database file for reading and writing (or reading only, when the file
@@ -121,7 +140,14 @@ mod tests {
         assert_eq!(path("sqlite:runs.db"), Some("runs.db".into()));
         assert_eq!(path("sqlite://runs.db"), Some("runs.db".into()));
         assert_eq!(path("sqlite:///srv/runs.db"), Some("/srv/runs.db".into()));
-        assert_eq!(path("sqlite://runs.db?mode=rwc"), Some("runs.db".into()));
+        assert_eq!(path("sqlite://runs.db?mode=ro"), None);
+        assert_eq!(
+            path("sqlite:///srv/my%20runs.db"),
+            Some("/srv/my runs.db".into())
+        );
+        assert_eq!(path("sqlite:bad%2"), None);
+        // A plain path is taken as it is, `%` included.
+        assert_eq!(path("50%20off.db"), Some("50%20off.db".into()));
         assert_eq!(path("/srv/runs.db"), Some("/srv/runs.db".into()));
         assert_eq!(path("sqlite::memory:"), None);
         assert_eq!(path("postgres://localhost/app"), None);

@@ -48,12 +48,14 @@
 //!              "legacy_table": "workflow_runs", "legacy_exists": true, "legacy_rows": 5000,
 //!              "rows_waiting": 5000,
 //!              "last_run": null,
-//!              "schema_changes": [], "steps": 13}]}
+//!              "schema_changes": [], "conflicts": null, "steps": 13}]}
 //! ```
 //!
 //! - `last_run`, once a migration ran: `{"migrated_at": 1767225600` (unix seconds)`,
 //!   "migrated_at_utc": "2026-01-01T00:00:00Z", "rows_copied": 5000, "capture": true,
 //!   "conflicts_settled": 0}`.
+//! - `conflicts`, when the change capture logged some that `migrate` would refuse:
+//!   `{"count": 1, "sample_keys": ["'run-9'"]}`.
 //! - `plan`: `{"schema_version": 1, "command": "plan", "database": ..., "legacy": "keep",
 //!   "tables": [{"table": ..., "steps": [{"action": "copy", "reason": "copy 5000 legacy
 //!   rows (transfer optimization)", "sql": "INSERT INTO ..."}]}]}`; `legacy` is `"keep"` or
@@ -131,7 +133,8 @@ where
             match format {
                 Format::Json => (output::failure_json(Some(command), &failure), code),
                 Format::Text => {
-                    eprintln!("{}", output::failure_text(&failure));
+                    // A closed stderr loses the message, not the exit code.
+                    let _ = writeln!(std::io::stderr(), "{}", output::failure_text(&failure));
                     (String::new(), code)
                 }
             }
@@ -278,10 +281,17 @@ fn execute(
     }
 }
 
-/// `status` and `plan` only read: make sure of it.
+/// `status` and `plan` only read: make sure of it. Closing the last connection to a WAL
+/// database checkpoints it, which writes the file: not on this one.
 fn read_only(conn: &Connection) -> Result<(), Failure> {
-    conn.execute_batch("PRAGMA query_only = ON")
-        .map_err(|source| Failure::Wrkflw(Error::Sqlite(source)))
+    let fail = |source| Failure::Wrkflw(Error::Sqlite(source));
+    conn.execute_batch("PRAGMA query_only = ON").map_err(fail)?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )
+    .map_err(fail)?;
+    Ok(())
 }
 
 /// `200ms`, `30s`, `2m`, `1h`.
@@ -301,6 +311,13 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "" => return Err(format!("`{text}` has no unit: write {text}s or {text}ms")),
         _ => return Err(format!("`{unit}` is not a unit of time: use ms, s, m or h")),
     };
+    // SQLite counts the wait in milliseconds in a C int.
+    if duration > crate::migrate::MAX_BUSY_TIMEOUT {
+        return Err(format!(
+            "`{text}` is longer than SQLite can wait (about 24 days, {}ms)",
+            i32::MAX
+        ));
+    }
     Ok(duration)
 }
 

@@ -205,6 +205,14 @@ fn status_text(out: &mut String, status: &TableStatus) {
         ),
     };
     let _ = writeln!(out, "  last run:       {last}");
+    if let Some((count, keys)) = &status.conflicts {
+        let _ = writeln!(
+            out,
+            "  conflicts:      {count} logged (keys {}); `migrate` fails until the application \
+             chooses a policy (Migrator::on_conflict)",
+            keys.join(", ")
+        );
+    }
     if status.schema_changes.is_empty() {
         let schema = if status.rows.is_some() {
             "matches the struct"
@@ -242,6 +250,10 @@ fn status_json(status: &TableStatus) -> Value {
         "rows_waiting": status.rows_waiting,
         "last_run": status.last_run.as_ref().map(last_run_json),
         "schema_changes": status.schema_changes,
+        "conflicts": status.conflicts.as_ref().map(|(count, keys)| json!({
+            "count": count,
+            "sample_keys": keys,
+        })),
         "steps": status.plan.steps.len(),
     })
 }
@@ -400,7 +412,8 @@ fn hint(failure: &Failure) -> Option<String> {
             "pass --database PATH, or set WRKFLW_DATABASE (a path) or DATABASE_URL (sqlite:PATH)"
         }
         Failure::DatabaseUrl { .. } => {
-            "give a path or a sqlite: URL, such as runs.db, sqlite:runs.db or sqlite:///srv/runs.db"
+            "give a path or a sqlite: URL without query parameters, such as runs.db, \
+             sqlite:runs.db or sqlite:///srv/runs.db"
         }
         Failure::DatabaseNotFound { .. } => {
             "check the path: the command line opens an existing database and never creates one"

@@ -8,7 +8,7 @@
 
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,43 +31,62 @@ pub(crate) trait Reporter {
 /// plain lines otherwise (JSON keeps stderr for logs too).
 pub(crate) fn reporter(format: Format) -> Box<dyn Reporter> {
     let terminal = format == Format::Text && std::io::stderr().is_terminal();
+    install_interrupt_handler();
     Box::new(Steps {
         terminal,
-        interrupted: interrupt_flag(),
         bar: Arc::new(Mutex::new(None)),
     })
 }
 
-/// Set by Ctrl-C, read by the progress callback. The handler can be installed once per
-/// process; where it cannot (a second `run` in one process), Ctrl-C keeps its default and
-/// ends the process, which SQLite's journal rolls back on the next open.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
-    Arc::clone(FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let set = Arc::clone(&flag);
-        let _ = ctrlc::set_handler(move || set.store(true, Ordering::SeqCst));
-        flag
-    }))
+/// Where a `migrate` stands, for Ctrl-C: no migration runs ([`IDLE`]); one waits for the
+/// write lock or plans, and has written nothing ([`READING`]); one writes ([`WRITING`], from
+/// its first step on).
+static STATE: AtomicU8 = AtomicU8::new(IDLE);
+const IDLE: u8 = 0;
+const READING: u8 = 1;
+const WRITING: u8 = 2;
+
+/// Set by Ctrl-C while a migration writes, read by the progress callback.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler, once per process. While a migration writes, Ctrl-C asks it
+/// to stop (the callback returns `Break`, the transaction rolls back); otherwise nothing has
+/// been written, and the process ends at once with 130, as a shell reports an interrupt,
+/// even while it waits for another connection's write lock. Where the handler cannot be
+/// installed (the host set its own), Ctrl-C keeps that behaviour.
+fn install_interrupt_handler() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            if STATE.load(Ordering::SeqCst) == WRITING {
+                INTERRUPTED.store(true, Ordering::SeqCst);
+            } else {
+                std::process::exit(130);
+            }
+        });
+    });
 }
 
 /// One line per step, a bar or a line of rows during a copy.
 struct Steps {
     terminal: bool,
-    interrupted: Arc<AtomicBool>,
     bar: Arc<Mutex<Option<ProgressBar>>>,
 }
 
 impl Reporter for Steps {
     fn attach(&self, migrator: Migrator) -> Migrator {
         let terminal = self.terminal;
-        let interrupted = Arc::clone(&self.interrupted);
         let bar = Arc::clone(&self.bar);
         let mut last_line = Instant::now();
+        // A Ctrl-C of an earlier run in this process is over.
+        INTERRUPTED.store(false, Ordering::SeqCst);
+        STATE.store(READING, Ordering::SeqCst);
         migrator.on_progress(move |progress: &Progress| {
+            // The first step is about to write: from now on Ctrl-C rolls back.
+            STATE.store(WRITING, Ordering::SeqCst);
             let mut bar = bar.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             show(progress, terminal, &mut bar, &mut last_line);
-            if interrupted.load(Ordering::SeqCst) {
+            if INTERRUPTED.load(Ordering::SeqCst) {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
@@ -76,6 +95,7 @@ impl Reporter for Steps {
     }
 
     fn finish(&self) {
+        STATE.store(IDLE, Ordering::SeqCst);
         let bar = self
             .bar
             .lock()
@@ -110,9 +130,9 @@ fn show(progress: &Progress, terminal: bool, bar: &mut Option<ProgressBar>, last
         }
         ProgressEvent::Started { rows: Some(rows) } => {
             *last = Instant::now();
-            eprintln!("{table}: {step} ({rows} rows)");
+            line(format_args!("{table}: {step} ({rows} rows)"));
         }
-        ProgressEvent::Started { rows: None } if !terminal => eprintln!("{table}: {step}"),
+        ProgressEvent::Started { rows: None } if !terminal => line(format_args!("{table}: {step}")),
         ProgressEvent::Rows {
             done,
             total,
@@ -122,7 +142,9 @@ fn show(progress: &Progress, terminal: bool, bar: &mut Option<ProgressBar>, last
             None if last.elapsed() >= Duration::from_secs(1) => {
                 *last = Instant::now();
                 let about = if estimated { "about " } else { "" };
-                eprintln!("{table}: {step}: {about}{done} of {total} rows");
+                line(format_args!(
+                    "{table}: {step}: {about}{done} of {total} rows"
+                ));
             }
             None => {}
         },
@@ -131,11 +153,18 @@ fn show(progress: &Progress, terminal: bool, bar: &mut Option<ProgressBar>, last
                 drawn.finish_and_clear();
             }
             if let (Some(rows), true) = (rows, matches!(progress.step, ProgressStep::Copy)) {
-                eprintln!("{table}: {step}: {rows} rows");
+                line(format_args!("{table}: {step}: {rows} rows"));
             }
         }
         _ => {}
     }
+}
+
+/// A line on stderr. A closed stderr (`| head`, a tee ended by the same Ctrl-C) loses the
+/// line, never the migration: `eprintln!` would panic there.
+fn line(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
 }
 
 fn step_name(step: ProgressStep) -> &'static str {

@@ -1,6 +1,7 @@
-//! Review 3, adversarial: the `wrkflw` binary against the promises of the README's "Command
-//! line" section (exit codes 0/1/2/3/130, one JSON object on stdout, `status` and `plan`
-//! write nothing, Ctrl-C cancels). Each test fails today.
+//! The `wrkflw` binary at the edges of the README's "Command line" promises: a closed
+//! stderr, Ctrl-C while waiting for the write lock, a busy timeout longer than SQLite takes,
+//! `sqlite:` URLs with escapes or query parameters, `status` and `plan` on a WAL file with
+//! frames to checkpoint (they write nothing), and `status` with logged conflicts.
 
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
@@ -243,6 +244,14 @@ fn status_reports_logged_conflicts_instead_of_failing() {
         .unwrap();
     let status = run(&["status"], &db);
     assert_eq!(status.status.code(), Some(0), "{}", show(&status));
+    assert!(
+        String::from_utf8_lossy(&status.stdout).contains("conflicts:      1 logged (keys 'new1')"),
+        "{}",
+        show(&status)
+    );
     let check = run(&["status", "--check", "--format", "json"], &db);
     assert_eq!(check.status.code(), Some(2), "{}", show(&check));
+    let json: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(json["tables"][0]["conflicts"]["count"], 1);
+    assert_eq!(json["tables"][0]["conflicts"]["sample_keys"][0], "'new1'");
 }

@@ -1,5 +1,6 @@
-//! Review 3, adversarial: a progress callback that panics, and a busy timeout too long for
-//! SQLite. Each test states the promise it holds the library to; each fails today.
+//! A progress callback that panics never lets a migration commit and leaves the connection as
+//! it was (foreign keys, busy timeout, no progress handler); a busy timeout longer than
+//! SQLite takes is waited as long as SQLite can.
 
 use std::ops::ControlFlow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
