@@ -426,3 +426,56 @@ fn a_callback_changes_nothing_the_run_does() {
     );
     assert!(exists(&other, "workflow_runs"));
 }
+
+/// A `Migrator` whose second table needs a rebuild, with foreign keys on (the bundled
+/// SQLite's default): foreign keys go off before the run, so the first table's steps are
+/// reported (and its copy made) once.
+#[test]
+fn a_rebuild_after_another_table_reports_each_step_once() {
+    mod before {
+        #[wrkflw::wrkflw_table(name = "notes")]
+        pub struct Note {
+            #[wrkflw(primary_key)]
+            pub id: i64,
+            pub size: String,
+        }
+    }
+    mod after {
+        #[wrkflw::wrkflw_table(name = "notes")]
+        pub struct Note {
+            #[wrkflw(primary_key)]
+            pub id: i64,
+            pub size: i64,
+        }
+    }
+    let db = DbFile::legacy(1_000);
+    let mut conn = db.open();
+    before::Note::migrate(&mut conn, LegacyTable::Keep).unwrap();
+    conn.execute("INSERT INTO wrkflw_notes VALUES (1, '5')", [])
+        .unwrap();
+    let foreign_keys: bool = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert!(foreign_keys);
+    let (migrator, events) = recording(
+        Migrator::new()
+            .table::<WorkflowRun>()
+            .table::<after::Note>(),
+        never,
+    );
+    let reports = migrator.run(&mut conn, LegacyTable::Keep).unwrap();
+    assert!(reports[1].rebuilt);
+    let copies = heard(&events)
+        .iter()
+        .filter(|p| {
+            p.table == "wrkflw_workflow_runs"
+                && p.step == ProgressStep::Copy
+                && matches!(p.event, ProgressEvent::Started { .. })
+        })
+        .count();
+    assert_eq!(copies, 1);
+    let foreign_keys: bool = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert!(foreign_keys);
+}

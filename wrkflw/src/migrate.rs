@@ -209,9 +209,10 @@ impl Migrator {
     /// While a run reports progress, the connection's progress handler is SQLite's way in: a
     /// handler set with `Connection::progress_handler` is replaced for the run and removed
     /// after it, and must be set again. Without a callback, nothing is installed and the copy
-    /// runs exactly as before. When a table needs a rebuild while foreign keys are on, the run
-    /// rolls back before that table's first step and starts again with them off: the tables
-    /// before it report their steps a second time.
+    /// runs exactly as before. A rebuild needs foreign keys off, which `run` finds from the
+    /// schema before it begins; only when another connection changes the schema in between
+    /// does a run roll back at the table to rebuild and start again with them off, and the
+    /// tables before it then report their steps a second time.
     ///
     /// ```
     /// use std::ops::ControlFlow;
@@ -308,12 +309,20 @@ impl Migrator {
             if !conn.is_autocommit() {
                 self.refuse_rebuild_in_transaction(conn, legacy)?;
             }
-            if let Some(reports) = self.attempt(conn, legacy, timeout, reporter)? {
-                return Ok(reports);
-            }
-            // A table needs a rebuild and foreign keys are on: the attempt rolled back
-            // before writing anything. Again with them off, then on again whatever happens.
             let fail = |source| classify(first, Step::ForeignKeys, timeout, source);
+            // A rebuild needs foreign keys off, and the pragma works only outside the
+            // transaction: when the schema already says a table needs one, turn them off
+            // first, rather than run (and report) the tables before it and roll back.
+            let rebuild_ahead = self.rebuild == Rebuild::WhenNeeded
+                && schema::foreign_keys_enabled(conn).map_err(fail)?
+                && self.any_rebuild_needed(conn)?;
+            if !rebuild_ahead {
+                if let Some(reports) = self.attempt(conn, legacy, timeout, reporter)? {
+                    return Ok(reports);
+                }
+            }
+            // A table needs a rebuild and foreign keys are on (the attempt, if made, rolled
+            // back before writing anything): with them off, then on again whatever happens.
             conn.execute_batch("PRAGMA foreign_keys = OFF")
                 .map_err(fail)?;
             let result = restoring(|| self.attempt(conn, legacy, timeout, reporter));
@@ -326,6 +335,18 @@ impl Migrator {
                 source: rusqlite::Error::InvalidQuery,
             })
         })
+    }
+
+    /// Whether the schema says a table of this migrator needs a rebuild, read before the
+    /// transaction (a cheap look at each table's columns, no rows). Another connection may
+    /// change the schema before the transaction begins: the attempt then still finds it.
+    fn any_rebuild_needed(&self, conn: &Connection) -> Result<bool> {
+        for spec in &self.tables {
+            if crate::rebuild::needed(conn, spec)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// One transaction over every table; `None`, rolled back, when a table needs a rebuild

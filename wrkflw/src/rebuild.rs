@@ -227,6 +227,16 @@ fn lost_in_a_rebuild(conn: &Connection, spec: &TableSpec) -> Result<Vec<String>>
     Ok(lost)
 }
 
+/// Whether the table exists and differs from its struct in a way only a rebuild settles.
+pub(crate) fn needed(conn: &Connection, spec: &TableSpec) -> Result<bool> {
+    let inspect = sqlite_error(spec.table, Step::Inspect);
+    if schema::kind(conn, spec.table).map_err(&inspect)?.as_deref() != Some("table") {
+        return Ok(false);
+    }
+    let existing = schema::columns(conn, spec.table).map_err(&inspect)?;
+    Ok(!drift(conn, spec, &existing, &[])?.rebuild.is_empty())
+}
+
 fn drift_error(spec: &TableSpec, differences: Vec<String>) -> Error {
     Error::SchemaDrift {
         table: spec.table.to_owned(),
