@@ -1,7 +1,8 @@
 //! The `wrkflw` binary at the edges of the README's "Command line" promises: a closed
 //! stderr, Ctrl-C while waiting for the write lock, a busy timeout longer than SQLite takes,
 //! `sqlite:` URLs with escapes or query parameters, `status` and `plan` on a WAL file with
-//! frames to checkpoint (they write nothing), and `status` with logged conflicts.
+//! frames to checkpoint (they write nothing), and `status` and `migrate --on-conflict` with
+//! conflicts the change capture logged.
 
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
@@ -254,4 +255,40 @@ fn status_reports_logged_conflicts_instead_of_failing() {
     let json: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
     assert_eq!(json["tables"][0]["conflicts"]["count"], 1);
     assert_eq!(json["tables"][0]["conflicts"]["sample_keys"][0], "'new1'");
+}
+
+/// A conflict the capture logged fails `migrate` (exit 1, with the flag in the hint) until
+/// `--on-conflict` chooses which row stays; then the table holds that row.
+#[test]
+fn on_conflict_settles_logged_conflicts_from_the_command_line() {
+    for (policy, kept) in [("keep-table", "w"), ("take-legacy", "w2")] {
+        let db = DbFile::legacy(10);
+        assert_eq!(run(&["migrate"], &db).status.code(), Some(0));
+        db.open()
+            .execute_batch(
+                "INSERT INTO wrkflw_workflow_runs (run_id, workflow_id, status) VALUES ('new1', 'w', 'a');
+                 INSERT INTO workflow_runs (run_id, workflow_id, status) VALUES ('new1', 'w2', 'b');",
+            )
+            .unwrap();
+        let refused = run(&["migrate"], &db);
+        assert_eq!(refused.status.code(), Some(1), "{}", show(&refused));
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("--on-conflict keep-table"),
+            "{}",
+            show(&refused)
+        );
+        let settled = run(&["migrate", "--on-conflict", policy], &db);
+        assert_eq!(settled.status.code(), Some(0), "{}", show(&settled));
+        let workflow: String = db
+            .open()
+            .query_row(
+                "SELECT workflow_id FROM wrkflw_workflow_runs WHERE run_id = 'new1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(workflow, kept, "{policy}");
+        let check = run(&["status", "--check"], &db);
+        assert_eq!(check.status.code(), Some(0), "{}", show(&check));
+    }
 }

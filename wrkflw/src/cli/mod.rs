@@ -23,9 +23,10 @@
 //!   next migration would make. With `--check`, exits with 2 when a migration has anything
 //!   to do.
 //! - `plan [--drop-legacy]`: every statement `migrate` would run now, with its reason.
-//! - `migrate [--drop-legacy] [--busy-timeout 30s]`: runs the migration, in one
-//!   transaction, and prints a report per table. `--busy-timeout` (`200ms`, `30s`, `2m`)
-//!   replaces the migrator's own wait for another connection's write lock. Progress goes to
+//! - `migrate [--drop-legacy] [--busy-timeout 30s] [--on-conflict fail|keep-table|take-legacy]`:
+//!   runs the migration, in one transaction, and prints a report per table.
+//!   `--busy-timeout` (`200ms`, `30s`, `2m`) replaces the migrator's own wait for another
+//!   connection's write lock; `--on-conflict` its policy for logged conflicts. Progress goes to
 //!   stderr: a bar during each copy on a terminal, plain lines otherwise; Ctrl-C cancels it.
 //! - `sql [--drop-legacy]`: the generated script of each table; needs no database.
 //!
@@ -195,6 +196,11 @@ enum Command {
         /// How long to wait for another connection's write lock, e.g. 200ms, 30s, 2m.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         busy_timeout: Option<Duration>,
+        /// How to settle legacy rows whose key the table holds for another row (conflicts
+        /// the change capture logged); default: the migrator's own (fail, unless the
+        /// application chose otherwise).
+        #[arg(long, value_enum, value_name = "POLICY")]
+        on_conflict: Option<ConflictPolicy>,
     },
     /// Print each table's generated migration script.
     Sql {
@@ -211,6 +217,27 @@ impl Command {
             Command::Plan { .. } => "plan",
             Command::Migrate { .. } => "migrate",
             Command::Sql { .. } => "sql",
+        }
+    }
+}
+
+/// `--on-conflict`: [`OnConflict`](crate::OnConflict) as the command line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ConflictPolicy {
+    /// Stop and change nothing, naming the keys.
+    Fail,
+    /// The table's row stays; the legacy row stays apart in the legacy table.
+    KeepTable,
+    /// The legacy row overwrites the table's.
+    TakeLegacy,
+}
+
+impl From<ConflictPolicy> for crate::OnConflict {
+    fn from(policy: ConflictPolicy) -> crate::OnConflict {
+        match policy {
+            ConflictPolicy::Fail => crate::OnConflict::Fail,
+            ConflictPolicy::KeepTable => crate::OnConflict::KeepTable,
+            ConflictPolicy::TakeLegacy => crate::OnConflict::TakeLegacy,
         }
     }
 }
@@ -262,10 +289,15 @@ fn execute(
         Command::Migrate {
             drop_legacy,
             busy_timeout,
+            on_conflict,
         } => {
             let legacy = legacy_table(drop_legacy);
             let migrator = match busy_timeout {
                 Some(timeout) => migrator.busy_timeout(timeout),
+                None => migrator,
+            };
+            let migrator = match on_conflict {
+                Some(policy) => migrator.on_conflict(policy.into()),
                 None => migrator,
             };
             let reporter = progress::reporter(cli.format);

@@ -427,8 +427,8 @@ fn hint(failure: &Failure) -> Option<String> {
             "interrupted (Ctrl-C): the migration was rolled back; run `migrate` again to do it"
         }
         Failure::Wrkflw(Error::Conflicts { .. }) => {
-            "the command line settles no conflicts: settle them in the application \
-             (Migrator::on_conflict), or give those legacy rows other keys"
+            "choose which row stays: `migrate --on-conflict keep-table` (the table's) or \
+             `--on-conflict take-legacy` (the legacy table's)"
         }
         Failure::Wrkflw(_) => return None,
     };
