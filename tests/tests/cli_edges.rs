@@ -42,10 +42,8 @@ fn show(output: &Output) -> String {
     )
 }
 
-/// `--busy-timeout` accepts any number of hours, but rusqlite panics ("too big") on a
-/// timeout past `i32::MAX` ms: `migrate --busy-timeout 1000h` exits 101 with a panic and, in
-/// JSON, prints nothing on stdout. Expected: exit 0 (saturate the wait) or a usage error
-/// (exit 1, one JSON object).
+/// A busy timeout longer than SQLite takes (`i32::MAX` ms) is a usage error (exit 1, one JSON
+/// object), never a panic.
 #[test]
 fn a_long_busy_timeout_is_a_usage_error_or_works_never_a_panic() {
     for format in ["text", "json"] {
@@ -66,11 +64,8 @@ fn a_long_busy_timeout_is_a_usage_error_or_works_never_a_panic() {
     }
 }
 
-/// Progress lines go to stderr with `eprintln!`, which panics when stderr cannot be written
-/// (a reader that went away: `wrkflw migrate 2>&1 | tee log` after Ctrl-C kills `tee`, a
-/// log pipe that closed, a full disk). The migration is abandoned with exit 101 and, in
-/// JSON, no object on stdout. Expected: progress is best effort; the migration completes
-/// (exit 0) and stdout holds the report.
+/// Progress on stderr is best effort: with stderr a closed pipe (a log reader that went
+/// away), the migration completes (exit 0) and stdout holds the report.
 #[test]
 fn migrate_completes_when_stderr_is_a_closed_pipe() {
     for format in ["text", "json"] {
@@ -92,9 +87,8 @@ fn migrate_completes_when_stderr_is_a_closed_pipe() {
     }
 }
 
-/// The same with Ctrl-C, the case the README names: the interrupt lands while stderr is a
-/// closed pipe (the shell sent SIGINT to the whole pipeline and `tee` is gone). Expected:
-/// 130, as documented, not a panic's 101.
+/// The same with Ctrl-C, as in `wrkflw migrate 2>&1 | tee log`: the shell interrupts the whole
+/// pipeline, `tee` is gone, and the command still rolls back and exits 130.
 #[test]
 fn ctrl_c_with_stderr_a_closed_pipe_still_exits_130() {
     let db = DbFile::legacy(300_000);
@@ -123,10 +117,8 @@ fn ctrl_c_with_stderr_a_closed_pipe_still_exits_130() {
     assert!(db.bytes() == before, "the interrupted run changed the file");
 }
 
-/// "Ctrl-C cancels": but the flag Ctrl-C sets is read only by the progress callback, which
-/// SQLite does not call while it waits for another connection's write lock. Ctrl-C while
-/// `migrate` waits is ignored for the whole busy timeout (30 s by default), after which the
-/// command exits 3 (busy), not 130. Expected: 130 within a moment of the signal.
+/// Ctrl-C while `migrate` waits for another connection's write lock (nothing written yet)
+/// ends it with 130 at once, not after the busy timeout.
 #[test]
 fn ctrl_c_while_waiting_for_the_write_lock_exits_130_at_once() {
     let db = DbFile::legacy(10);
@@ -152,10 +144,8 @@ fn ctrl_c_while_waiting_for_the_write_lock_exits_130_at_once() {
     );
 }
 
-/// `sqlite:runs.db?mode=ro` is the read-only URL of sqlx and of SQLite's own URI syntax; the
-/// command line drops the query and opens the file read-write, so `migrate` writes to a
-/// database its URL says to open read-only. Expected: the query honoured (`mode=ro` →
-/// opened read-only, migrate refused with exit 1) or refused as a `database_url` error.
+/// `sqlite:runs.db?mode=ro` asks for read-only: the command line, which would not honour the
+/// query, refuses the URL (`database_url`, exit 1) and writes nothing.
 #[test]
 fn a_read_only_sqlite_url_is_not_written() {
     let db = DbFile::legacy(10);
@@ -169,9 +159,8 @@ fn a_read_only_sqlite_url_is_not_written() {
     assert!(db.bytes() == before, "migrate wrote through a mode=ro URL");
 }
 
-/// A `sqlite:` URL is a URL: sqlx (whose `DATABASE_URL` convention this follows)
-/// percent-decodes its path, so `sqlite:///srv/my%20runs.db` names `/srv/my runs.db`. The
-/// command line looks for a file literally named `my%20runs.db`. Expected: found.
+/// A `sqlite:` URL's path is percent-decoded, as sqlx (whose `DATABASE_URL` convention this
+/// follows) decodes it: `sqlite:///srv/my%20runs.db` names `/srv/my runs.db`.
 #[test]
 fn a_percent_encoded_sqlite_url_names_the_decoded_path() {
     let db = DbFile::legacy(10);
@@ -186,11 +175,9 @@ fn a_percent_encoded_sqlite_url_names_the_decoded_path() {
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 }
 
-/// "`status` ... writes nothing": on a WAL database left with committed frames in its
-/// `-wal` (the application was killed, or stopped with `wal_autocheckpoint` off), `status`
-/// is the last connection to close and SQLite checkpoints on close: the database file's
-/// bytes and mtime change and the `-wal` is deleted. Expected: the file untouched (e.g.
-/// `SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`, or opening `status`/`plan` read-only).
+/// `status` and `plan` write nothing, also on a WAL database left with committed frames in
+/// its `-wal` (the application was killed): as the last connection they do not checkpoint on
+/// close, so the file's bytes and mtime and the `-wal` stay as they were.
 #[test]
 fn status_and_plan_do_not_checkpoint_a_wal_database() {
     for command in ["status", "plan"] {
@@ -227,14 +214,10 @@ fn status_and_plan_do_not_checkpoint_a_wal_database() {
     }
 }
 
-/// `status` is where an operator looks when something needs attention, and `status --check`
-/// is the deploy check ("exits with 2 when the next migration has anything to do"). Once the
-/// change capture has logged a conflict, both fail outright (exit 1) with a message that
-/// starts "migrating ... nothing was changed", and show no table at all. Expected: the
-/// status is shown (the conflicts are something the next migration has to do) and
-/// `--check` exits 2.
-#[test]
-fn status_reports_logged_conflicts_instead_of_failing() {
+/// A file migrated with the legacy table kept, where the application and an old deployment
+/// then wrote one key: the change capture logs the conflict (`'new1'`, the table's row has
+/// workflow `w`, the legacy row `w2`).
+fn migrated_with_a_conflict() -> DbFile {
     let db = DbFile::legacy(10);
     assert_eq!(run(&["migrate"], &db).status.code(), Some(0));
     db.open()
@@ -243,6 +226,15 @@ fn status_reports_logged_conflicts_instead_of_failing() {
              INSERT INTO workflow_runs (run_id, workflow_id, status) VALUES ('new1', 'w2', 'b');",
         )
         .unwrap();
+    db
+}
+
+/// `status` is where an operator looks when something needs attention, and `status --check`
+/// is the deploy check: a logged conflict is shown with its keys, as something the next
+/// migration has to settle, and `--check` exits 2.
+#[test]
+fn status_reports_logged_conflicts_instead_of_failing() {
+    let db = migrated_with_a_conflict();
     let status = run(&["status"], &db);
     assert_eq!(status.status.code(), Some(0), "{}", show(&status));
     assert!(
@@ -262,14 +254,7 @@ fn status_reports_logged_conflicts_instead_of_failing() {
 #[test]
 fn on_conflict_settles_logged_conflicts_from_the_command_line() {
     for (policy, kept) in [("keep-table", "w"), ("take-legacy", "w2")] {
-        let db = DbFile::legacy(10);
-        assert_eq!(run(&["migrate"], &db).status.code(), Some(0));
-        db.open()
-            .execute_batch(
-                "INSERT INTO wrkflw_workflow_runs (run_id, workflow_id, status) VALUES ('new1', 'w', 'a');
-                 INSERT INTO workflow_runs (run_id, workflow_id, status) VALUES ('new1', 'w2', 'b');",
-            )
-            .unwrap();
+        let db = migrated_with_a_conflict();
         let refused = run(&["migrate"], &db);
         assert_eq!(refused.status.code(), Some(1), "{}", show(&refused));
         assert!(

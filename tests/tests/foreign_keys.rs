@@ -67,6 +67,26 @@ fn legacy(dangling: usize) -> DbFile {
     db
 }
 
+/// `err` is `DanglingReferences` of (table, column, parent, rows) with these sample values.
+fn assert_dangling(err: &Error, expected: (&str, &str, &str, u64), samples: &[&str]) {
+    match err {
+        Error::DanglingReferences {
+            table,
+            column,
+            parent,
+            rows,
+            sample_values,
+        } => {
+            assert_eq!(
+                (table.as_str(), column.as_str(), parent.as_str(), *rows),
+                expected
+            );
+            assert_eq!(sample_values, samples);
+        }
+        other => panic!("{other}"),
+    }
+}
+
 fn enforce(conn: &Connection, on: bool) {
     conn.pragma_update(None, "foreign_keys", on).unwrap();
 }
@@ -130,22 +150,11 @@ fn rows_pointing_at_nothing_are_refused_with_column_and_count() {
             .table::<Step>()
             .run(&mut conn, LegacyTable::Drop)
             .unwrap_err();
-        match &err {
-            Error::DanglingReferences {
-                table,
-                column,
-                parent,
-                rows,
-                sample_values,
-            } => {
-                assert_eq!(
-                    (table.as_str(), column.as_str(), parent.as_str(), *rows),
-                    ("wrkflw_steps", "run_id", "wrkflw_runs", 3)
-                );
-                assert_eq!(sample_values, &["'gone0'", "'gone1'", "'gone2'"]);
-            }
-            other => panic!("foreign_keys={foreign_keys}: {other}"),
-        }
+        assert_dangling(
+            &err,
+            ("wrkflw_steps", "run_id", "wrkflw_runs", 3),
+            &["'gone0'", "'gone1'", "'gone2'"],
+        );
         assert!(
             err.to_string().starts_with(
                 "`wrkflw_steps`.`run_id` of 3 rows would point at no row of `wrkflw_runs`"
@@ -189,22 +198,7 @@ fn a_self_reference_may_point_at_rows_of_the_same_copy() {
     .unwrap();
     let before = db.bytes();
     let err = Node::migrate(&mut conn, LegacyTable::Keep).unwrap_err();
-    match &err {
-        Error::DanglingReferences {
-            table,
-            column,
-            parent,
-            rows,
-            sample_values,
-        } => {
-            assert_eq!(
-                (table.as_str(), column.as_str(), parent.as_str(), *rows),
-                ("wrkflw_nodes", "parent", "wrkflw_nodes", 1)
-            );
-            assert_eq!(sample_values, &["99"]);
-        }
-        other => panic!("{other}"),
-    }
+    assert_dangling(&err, ("wrkflw_nodes", "parent", "wrkflw_nodes", 1), &["99"]);
     drop(conn);
     assert_eq!(db.bytes(), before);
     let mut conn = db.open();

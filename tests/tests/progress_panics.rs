@@ -14,11 +14,9 @@ use wrkflw_tests::{count, exists, runs_to_rebuild, DbFile, LooseRun, WorkflowRun
 /// Long enough that the copy lasts several `Rows` reports (as in `progress.rs`).
 const LONG_COPY: u64 = 500_000;
 
-/// A callback that panics must not be ignored: rusqlite's progress-handler trampoline
-/// catches the panic (`catch_unwind` → "continue"), so a panic raised from a `Rows` event
-/// vanishes and the migration commits as if the callback had returned `Continue`.
-/// Expected: the panic reaches the caller of `run` (or the run is cancelled), and the
-/// file is left as it was.
+/// A callback that panics on a `Rows` event, inside SQLite's progress handler (which cannot
+/// unwind), interrupts the copy: the panic reaches the caller of `run` and the file is left
+/// as it was.
 #[test]
 fn a_callback_that_panics_during_a_copy_does_not_let_the_migration_commit() {
     let db = DbFile::legacy(LONG_COPY);
@@ -56,10 +54,8 @@ fn a_callback_that_panics_during_a_copy_does_not_let_the_migration_commit() {
     );
 }
 
-/// A panic from the callback at a `Started` event unwinds through `run`. The transaction
-/// rolls back (it is dropped), but `run_reporting` turns foreign keys off for a rebuild and
-/// only turns them on again on a normal return: the caller's connection is left with
-/// `PRAGMA foreign_keys = OFF` (and the migrator's busy timeout instead of its own).
+/// A panic from the callback at a `Started` event during a rebuild unwinds through `run`
+/// after the connection is put back: foreign keys on again, the caller's busy timeout.
 #[test]
 fn a_callback_that_panics_during_a_rebuild_leaves_foreign_keys_and_busy_timeout_as_they_were() {
     let db = runs_to_rebuild(200);
@@ -89,9 +85,8 @@ fn a_callback_that_panics_during_a_rebuild_leaves_foreign_keys_and_busy_timeout_
     );
 }
 
-/// `Migrator::busy_timeout` takes any `Duration`, but rusqlite's `Connection::busy_timeout`
-/// panics ("too big") past `i32::MAX` milliseconds (about 24.8 days): `run` panics instead
-/// of waiting (or saturating, or returning an error).
+/// `Migrator::busy_timeout` takes any `Duration`: past what SQLite takes (`i32::MAX`
+/// milliseconds, about 24.8 days) the wait is the longest SQLite allows, never a panic.
 #[test]
 fn a_very_long_busy_timeout_does_not_panic() {
     let db = DbFile::legacy(10);
