@@ -154,6 +154,18 @@ pub(crate) fn record(
     Ok(())
 }
 
+/// The schema checksum the ledger recorded for `table` at its last recorded run, if any.
+pub(crate) fn recorded_schema(conn: &Connection, table: &str) -> rusqlite::Result<Option<String>> {
+    if schema::kind(conn, LEDGER_TABLE)?.as_deref() != Some("table") {
+        return Ok(None);
+    }
+    conn.prepare_cached(
+        "SELECT schema_checksum FROM main.wrkflw_migrations WHERE table_name = ?1 COLLATE NOCASE",
+    )?
+    .query_row([table], |row| row.get(0))
+    .optional()
+}
+
 /// A checksum of a table's schema as the struct declares it: it changes when the struct does.
 pub(crate) fn schema_checksum(create_sql: &str, index_sql: &[&str]) -> String {
     crate::sql_text::checksum(std::iter::once(create_sql).chain(index_sql.iter().copied()))
