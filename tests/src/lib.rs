@@ -351,3 +351,6 @@ pub fn assert_rejected(error: &wrkflw::Error, column: &str, rows: u64, sample_ke
         other => panic!("expected RejectedRows, got {other:?}"),
     }
 }
+
+/// A PostgreSQL database per test (`WRKFLW_TEST_POSTGRES`).
+pub mod pg;

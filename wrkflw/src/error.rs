@@ -76,6 +76,38 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
+    /// PostgreSQL failed outside any migration step (connecting, or a statement of the
+    /// caller's own).
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] ::postgres::Error),
+
+    /// A statement of a row method failed in PostgreSQL.
+    #[cfg(feature = "postgres")]
+    #[error("{action} on `{table}` failed: {source}")]
+    PgRows {
+        /// The table.
+        table: String,
+        /// The method: `insert`, `upsert`, `update`, `get`, `delete`, `read`, `find`, `count`.
+        action: &'static str,
+        /// PostgreSQL's error.
+        #[source]
+        source: ::postgres::Error,
+    },
+
+    /// One step of a table's migration failed in PostgreSQL; the transaction was rolled back.
+    #[cfg(feature = "postgres")]
+    #[error("migrating `{table}`: {step} failed, nothing was changed: {source}")]
+    PgStep {
+        /// The table being migrated.
+        table: String,
+        /// What the migration was doing.
+        step: Step,
+        /// PostgreSQL's error.
+        #[source]
+        source: ::postgres::Error,
+    },
+
     /// Legacy rows hold NULL in columns that are `NOT NULL` in the new table. Copying them
     /// would fail, and skipping them (as `INSERT OR IGNORE` does) would lose them.
     #[error(

@@ -49,6 +49,8 @@ mod link;
 mod migrate;
 mod plan;
 mod planner;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod progress;
 mod rebuild;
 mod report;

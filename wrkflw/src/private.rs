@@ -5,6 +5,14 @@ pub use crate::rows::{find, find_one, json, json_opt, to_json, to_json_opt};
 #[doc(hidden)]
 pub use rusqlite;
 
+/// What the generated `PgTable` impls use.
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub mod pg {
+    pub use crate::postgres::value::*;
+    pub use ::postgres;
+}
+
 use crate::SqlType;
 
 /// What a `references = Other` column needs of `Other` at compile time. Literals only, so

@@ -481,6 +481,9 @@ fn error_code(error: &Error) -> &'static str {
         Error::DiskFull { .. } => "disk_full",
         Error::Io { .. } => "io",
         Error::Cancelled { .. } => "cancelled",
+        // The command line runs on SQLite; a library built with `postgres` has these too.
+        #[cfg(feature = "postgres")]
+        Error::Postgres(_) | Error::PgRows { .. } | Error::PgStep { .. } => "postgres",
     }
 }
 

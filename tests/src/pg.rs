@@ -1,0 +1,140 @@
+//! A PostgreSQL server for the tests: each test gets a database of its own on the server that
+//! `WRKFLW_TEST_POSTGRES` names (a connection string, `host=localhost user=postgres ...` or a
+//! `postgres://` URL), created empty and dropped when the test ends.
+//!
+//! Without the variable, a PostgreSQL test returns early and says so on the terminal, once per
+//! test binary, with how to run it. Under CI (`CI=true`) a skip is a failure: CI runs these
+//! tests against a throwaway cluster (`.ci/run`, with Debian's `pg_virtualenv`).
+
+use std::io::Write;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
+
+use wrkflw::postgres::driver::{Client, Config, NoTls};
+
+/// The variable naming the server.
+pub const SERVER_VARIABLE: &str = "WRKFLW_TEST_POSTGRES";
+
+/// A database of its own for one test, dropped (with any connections still open) when it
+/// goes out of scope.
+pub struct PgDb {
+    name: String,
+    server: Config,
+    config: Config,
+}
+
+impl PgDb {
+    /// A fresh empty database on the server, or `None` (after saying so loudly) when no
+    /// server is named. Panics under `CI=true` without one, and whenever the server named
+    /// cannot be reached: a test that was asked to run must not pass silently.
+    pub fn new() -> Option<PgDb> {
+        let Ok(server) = std::env::var(SERVER_VARIABLE) else {
+            skip();
+            return None;
+        };
+        let server = Config::from_str(&server).unwrap_or_else(|error| {
+            panic!("{SERVER_VARIABLE} is not a connection string: {error}")
+        });
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "wrkflw_test_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos())
+        );
+        let mut admin = server.connect(NoTls).unwrap_or_else(|error| {
+            panic!("cannot reach the server {SERVER_VARIABLE} names: {error}")
+        });
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|error| panic!("cannot create a test database: {error}"));
+        let mut config = server.clone();
+        config.dbname(&name);
+        Some(PgDb {
+            name,
+            server,
+            config,
+        })
+    }
+
+    /// A new connection to the test's database.
+    pub fn client(&self) -> Client {
+        self.config
+            .connect(NoTls)
+            .unwrap_or_else(|error| panic!("cannot connect to {}: {error}", self.name))
+    }
+
+    /// The connection's settings, for connecting from another thread.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The database's connection string, for a child process: `key=value` pairs.
+    pub fn connection_string(&self) -> String {
+        let mut parts = vec![format!("dbname={}", self.name)];
+        if let Some(user) = self.config.get_user() {
+            parts.push(format!("user={user}"));
+        }
+        if let Some(password) = self.config.get_password() {
+            parts.push(format!("password={}", String::from_utf8_lossy(password)));
+        }
+        for host in self.config.get_hosts() {
+            match host {
+                wrkflw::postgres::driver::config::Host::Tcp(host) => {
+                    parts.push(format!("host={host}"))
+                }
+                #[cfg(unix)]
+                wrkflw::postgres::driver::config::Host::Unix(path) => {
+                    parts.push(format!("host={}", path.display()))
+                }
+            }
+        }
+        if let Some(port) = self.config.get_ports().first() {
+            parts.push(format!("port={port}"));
+        }
+        parts.join(" ")
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = self.server.connect(NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+fn skip() {
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!(
+            "CI=true and no PostgreSQL server: set {SERVER_VARIABLE}; under CI a skipped \
+             PostgreSQL test is a failure"
+        );
+    }
+    static SAID: Once = Once::new();
+    SAID.call_once(|| {
+        // Straight to the terminal: the test harness captures `eprintln!` of passing tests.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n\
+             ############################################################################\n\
+             # SKIPPED: the PostgreSQL tests in this binary did not run.                #\n\
+             # Set {SERVER_VARIABLE} to a server's connection string to run them, e.g. #\n\
+             #   {SERVER_VARIABLE}='host=localhost user=postgres password=...' \\      #\n\
+             #     cargo test --workspace                                              #\n\
+             # or run them on a throwaway cluster as CI does:  ./.ci/run              #\n\
+             ############################################################################"
+        );
+    });
+}
