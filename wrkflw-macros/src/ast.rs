@@ -75,6 +75,10 @@ pub(crate) const FIELD_KEYS: &[KeySpec] = &[
         name: "on_delete",
         form: "#[wrkflw(references = WorkflowRun, on_delete = \"cascade\")]",
     },
+    KeySpec {
+        name: "postgres_default",
+        form: "#[wrkflw(default = \"unixepoch()\", postgres_default = \"floor(extract(epoch from now()))::bigint\")]",
+    },
 ];
 
 /// The values `on_delete` accepts, with the SQL each stands for.
@@ -130,6 +134,9 @@ pub(crate) struct Column<'a> {
     /// The `index` key, kept for spans.
     pub(crate) index: Option<Ident>,
     pub(crate) default: Option<LitStr>,
+    /// The `DEFAULT` written for PostgreSQL, used there as it is instead of `default`
+    /// translated.
+    pub(crate) postgres_default: Option<LitStr>,
     /// The legacy table's name for this column, when it differs.
     pub(crate) rename_from: Option<LitStr>,
     /// The `json` key, kept for spans: the field is any serde type, stored as JSON text.
@@ -142,11 +149,90 @@ pub(crate) struct Column<'a> {
     pub(crate) on_delete: Option<LitStr>,
 }
 
-/// A field type as SQLite sees it.
+/// A field type: the Rust type it holds, the SQLite storage class that follows from it, and
+/// whether it is an `Option`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct ColumnType {
     pub(crate) sql: SqlType,
+    /// The Rust type inside any `Option`; PostgreSQL's types follow it (`u16` is `INTEGER`).
+    pub(crate) scalar: Scalar,
     pub(crate) nullable: bool,
+}
+
+impl ColumnType {
+    pub(crate) fn new(scalar: Scalar, nullable: bool) -> ColumnType {
+        ColumnType {
+            sql: scalar.sql_type(),
+            scalar,
+            nullable,
+        }
+    }
+}
+
+/// The Rust types a column can hold (inside any `Option`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Scalar {
+    I64,
+    I32,
+    I16,
+    I8,
+    U32,
+    U16,
+    U8,
+    Bool,
+    F64,
+    F32,
+    String,
+    /// `Vec<u8>`.
+    Bytes,
+    /// Any serde type, with `#[wrkflw(json)]`.
+    Json,
+}
+
+impl Scalar {
+    /// The plain types by their name as written, in the order `SUPPORTED_TYPES` lists them.
+    const PRIMITIVES: &'static [(&'static str, Scalar)] = &[
+        ("i64", Scalar::I64),
+        ("i32", Scalar::I32),
+        ("i16", Scalar::I16),
+        ("i8", Scalar::I8),
+        ("u32", Scalar::U32),
+        ("u16", Scalar::U16),
+        ("u8", Scalar::U8),
+        ("bool", Scalar::Bool),
+        ("f64", Scalar::F64),
+        ("f32", Scalar::F32),
+    ];
+
+    /// SQLite's storage class for the type.
+    pub(crate) fn sql_type(self) -> SqlType {
+        match self {
+            Scalar::I64
+            | Scalar::I32
+            | Scalar::I16
+            | Scalar::I8
+            | Scalar::U32
+            | Scalar::U16
+            | Scalar::U8
+            | Scalar::Bool => SqlType::Integer,
+            Scalar::F64 | Scalar::F32 => SqlType::Real,
+            Scalar::String | Scalar::Json => SqlType::Text,
+            Scalar::Bytes => SqlType::Blob,
+        }
+    }
+
+    /// The type's name as a Rust programmer writes it, for messages.
+    pub(crate) fn rust_name(self) -> &'static str {
+        match self {
+            Scalar::String => "String",
+            Scalar::Bytes => "Vec<u8>",
+            Scalar::Json => "a JSON field",
+            other => Scalar::PRIMITIVES
+                .iter()
+                .find(|(_, scalar)| *scalar == other)
+                .map_or("", |(name, _)| name),
+        }
+    }
 }
 
 /// SQLite's storage classes that fields map to.
@@ -378,6 +464,7 @@ impl<'a> Column<'a> {
         let mut unique = Once::default();
         let mut references = Once::default();
         let mut on_delete = Once::default();
+        let mut postgres_default = Once::default();
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("wrkflw")) {
             let tokens = match attr.meta.require_list() {
                 Ok(list) => list.tokens.clone(),
@@ -425,6 +512,10 @@ impl<'a> Column<'a> {
                         let value = arg.string(&FIELD_KEYS[7], errors);
                         on_delete.set(&arg.key, value, errors);
                     }
+                    "postgres_default" => {
+                        let value = arg.string(&FIELD_KEYS[8], errors);
+                        postgres_default.set(&arg.key, value, errors);
+                    }
                     _ => args::unknown_key(&arg.key, "#[wrkflw(...)]", FIELD_KEYS, errors),
                 }
             }
@@ -444,13 +535,11 @@ impl<'a> Column<'a> {
         Column {
             field,
             name,
-            ty: ty.unwrap_or(ColumnType {
-                sql: SqlType::Text,
-                nullable: false,
-            }),
+            ty: ty.unwrap_or(ColumnType::new(Scalar::String, false)),
             primary_key: primary_key.get(),
             index: index.get(),
             default: default.get(),
+            postgres_default: postgres_default.get(),
             rename_from: rename_from.get(),
             json,
             unique: unique.get(),
@@ -471,10 +560,7 @@ fn json_type(ty: &Type, errors: &mut Errors) -> Option<ColumnType> {
             );
             None
         }
-        inner => Some(ColumnType {
-            sql: SqlType::Text,
-            nullable: inner.is_some(),
-        }),
+        inner => Some(ColumnType::new(Scalar::Json, inner.is_some())),
     }
 }
 
@@ -497,40 +583,23 @@ fn column_type(ty: &Type, type_params: &[&Ident], errors: &mut Errors) -> Option
             );
             return None;
         }
-        return scalar_type(inner, errors).map(|sql| ColumnType {
-            sql,
-            nullable: true,
-        });
+        return scalar_type(inner, errors).map(|scalar| ColumnType::new(scalar, true));
     }
-    scalar_type(ty, errors).map(|sql| ColumnType {
-        sql,
-        nullable: false,
-    })
+    scalar_type(ty, errors).map(|scalar| ColumnType::new(scalar, false))
 }
 
-fn scalar_type(ty: &Type, errors: &mut Errors) -> Option<SqlType> {
+fn scalar_type(ty: &Type, errors: &mut Errors) -> Option<Scalar> {
     if let Some(element) = VEC.argument(ty) {
         if primitive("u8").is(element) {
-            return Some(SqlType::Blob);
+            return Some(Scalar::Bytes);
         }
     }
     if STRING.is(ty) {
-        return Some(SqlType::Text);
+        return Some(Scalar::String);
     }
-    for (name, sql) in [
-        ("i64", SqlType::Integer),
-        ("i32", SqlType::Integer),
-        ("i16", SqlType::Integer),
-        ("i8", SqlType::Integer),
-        ("u32", SqlType::Integer),
-        ("u16", SqlType::Integer),
-        ("u8", SqlType::Integer),
-        ("bool", SqlType::Integer),
-        ("f64", SqlType::Real),
-        ("f32", SqlType::Real),
-    ] {
+    for &(name, scalar) in Scalar::PRIMITIVES {
         if primitive(name).is(ty) {
-            return Some(sql);
+            return Some(scalar);
         }
     }
     let why = if ["u64", "usize", "i128", "u128", "isize"]
@@ -625,25 +694,16 @@ mod tests {
 
     #[test]
     fn types_are_matched_by_path_structure() {
-        let text = ColumnType {
-            sql: SqlType::Text,
-            nullable: false,
-        };
+        let text = ColumnType::new(Scalar::String, false);
         assert_eq!(kind(parse_quote!(String)), Some(text));
         assert_eq!(kind(parse_quote!(std::string::String)), Some(text));
         assert_eq!(
             kind(parse_quote!(::core::option::Option<i64>)),
-            Some(ColumnType {
-                sql: SqlType::Integer,
-                nullable: true
-            })
+            Some(ColumnType::new(Scalar::I64, true))
         );
         assert_eq!(
             kind(parse_quote!(std::option::Option<Vec<u8>>)),
-            Some(ColumnType {
-                sql: SqlType::Blob,
-                nullable: true
-            })
+            Some(ColumnType::new(Scalar::Bytes, true))
         );
         assert_eq!(
             kind(parse_quote!(Option<f32>)).map(|t| t.sql),
@@ -653,5 +713,13 @@ mod tests {
         assert_eq!(kind(parse_quote!(Vec<u16>)), None);
         assert_eq!(kind(parse_quote!(Option<Option<i64>>)), None);
         assert_eq!(kind(parse_quote!(u64)), None);
+        assert_eq!(
+            kind(parse_quote!(Option<u16>)).map(|t| t.scalar),
+            Some(Scalar::U16)
+        );
+        assert_eq!(
+            kind(parse_quote!(bool)).map(|t| (t.sql, t.scalar)),
+            Some((SqlType::Integer, Scalar::Bool))
+        );
     }
 }

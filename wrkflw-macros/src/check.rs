@@ -28,8 +28,29 @@ pub(crate) fn validate(table: &Table, errors: &mut Errors) {
     check_drop_columns(table, errors);
     for column in &table.columns {
         if let Some(default) = &column.default {
-            check_default(default, errors);
+            check_default(default, "default", errors);
         }
+        check_postgres_default(column, errors);
+    }
+}
+
+/// `postgres_default` is the PostgreSQL spelling of the column's `default`, so that a
+/// default SQLite writes one way is written PostgreSQL's way there. Alone, it would give the
+/// column a default on one engine only, and `insert` of a `None` two meanings. Checked
+/// with or without the `postgres` feature: the struct means the same either way.
+fn check_postgres_default(column: &crate::ast::Column, errors: &mut Errors) {
+    let Some(written) = &column.postgres_default else {
+        return;
+    };
+    check_default(written, "postgres_default", errors);
+    if column.default.is_none() {
+        errors.spanned(
+            written,
+            format!(
+                "`postgres_default` on `{}` needs a `default`: it is the PostgreSQL form of the column's default, and both engines give a column the same default or none\nhelp: add SQLite's form too: `#[wrkflw(default = \"...\", postgres_default = \"...\")]`",
+                column.name
+            ),
+        );
     }
 }
 
@@ -366,13 +387,7 @@ fn check_index_lists(table: &Table, errors: &mut Errors) {
 /// columns join to the same name (`queue_name` and `(queue, name)`) would collide.
 fn check_generated_names(table: &Table, errors: &mut Errors) {
     let indexes = crate::sql::indexes(table);
-    let mut spans: Vec<proc_macro2::Span> = Vec::new();
-    for column in &table.columns {
-        for key in [&column.index, &column.unique].into_iter().flatten() {
-            spans.push(key.span());
-        }
-    }
-    spans.extend(table.args.indexes.iter().map(|list| list.key.span()));
+    let spans = index_spans(table);
     for (i, index) in indexes.iter().enumerate() {
         let finder = index.columns.join("_and_");
         let span = spans.get(i).copied().unwrap_or_else(|| table.ident.span());
@@ -397,6 +412,19 @@ fn check_generated_names(table: &Table, errors: &mut Errors) {
             }
         }
     }
+}
+
+/// Where each index of `sql::indexes` was declared, in the same order: the field's `index`
+/// or `unique`, or the struct's `index(...)`/`unique(...)`.
+pub(crate) fn index_spans(table: &Table) -> Vec<proc_macro2::Span> {
+    let mut spans = Vec::new();
+    for column in &table.columns {
+        for key in [&column.index, &column.unique].into_iter().flatten() {
+            spans.push(key.span());
+        }
+    }
+    spans.extend(table.args.indexes.iter().map(|list| list.key.span()));
+    spans
 }
 
 fn sorted(names: &[String]) -> Vec<String> {
@@ -573,19 +601,25 @@ fn check_column_renames(table: &Table, errors: &mut Errors) {
 
 /// The expression is written verbatim into `DEFAULT (...)`, so it must stay inside those
 /// parentheses: balanced, one expression, no statement separator or comment.
-fn check_default(lit: &LitStr, errors: &mut Errors) {
-    let text = lit.value();
-    let problem = if text.trim().is_empty() {
-        Some("it is empty".to_owned())
-    } else {
-        default_problem(&text)
-    };
-    if let Some(problem) = problem {
+fn check_default(lit: &LitStr, key: &str, errors: &mut Errors) {
+    if let Some(problem) = expression_problem(&lit.value()) {
+        let example = match key {
+            "default" => "`default = \"unixepoch()\"` or `default = \"'pending'\"`",
+            _ => "`postgres_default = \"floor(extract(epoch from now()))::bigint\"`",
+        };
         errors.spanned(
             lit,
-            format!("`default` must be one SQL expression: {problem}\nhelp: for example `default = \"unixepoch()\"` or `default = \"'pending'\"`"),
+            format!("`{key}` must be one SQL expression: {problem}\nhelp: for example {example}"),
         );
     }
+}
+
+/// Why a `default` cannot go into `DEFAULT (...)` as written, or `None` when it can.
+pub(crate) fn expression_problem(text: &str) -> Option<String> {
+    if text.trim().is_empty() {
+        return Some("it is empty".to_owned());
+    }
+    default_problem(text)
 }
 
 fn default_problem(text: &str) -> Option<String> {

@@ -7,7 +7,7 @@ use syn::{Attribute, Data, DeriveInput, Field};
 
 use crate::ast::{SqlType, Table};
 use crate::errors::Errors;
-use crate::{check, sql};
+use crate::{check, pg_check, pg_expand, sql};
 
 /// Expands `#[wrkflw_table(args)] item`: the item, without our attributes, followed by the
 /// generated impl or the compile errors.
@@ -28,16 +28,30 @@ fn expand(args: TokenStream, input: &DeriveInput) -> TokenStream {
     let table = Table::from_syn(args, input, &mut errors);
     if let Some(table) = &table {
         check::validate(table, &mut errors);
+        if POSTGRES {
+            pg_check::validate(table, &mut errors);
+        }
     }
     match (table, errors.finish()) {
-        (Some(table), Ok(())) => impl_table(&table),
+        (Some(table), Ok(())) => {
+            let sqlite = impl_table(&table);
+            let postgres = POSTGRES.then(|| pg_expand::impl_pg_table(&table));
+            quote!(#sqlite #postgres)
+        }
         (table, result) => {
             let errors = result.err().map(syn::Error::into_compile_error);
             let placeholder = table.and_then(|_| fallback_impl(input));
-            quote!(#errors #placeholder)
+            let pg_placeholder = (POSTGRES && placeholder.is_some())
+                .then(|| pg_expand::fallback_pg_impl(&input.ident));
+            quote!(#errors #placeholder #pg_placeholder)
         }
     }
 }
+
+/// Whether the PostgreSQL statements are generated too (`wrkflw`'s `postgres` feature turns
+/// this crate's on). The checks and text for them are compiled either way, so that their
+/// unit tests run without the feature; without it the expansion is what it always was.
+const POSTGRES: bool = cfg!(feature = "postgres");
 
 /// A function, impl or other item: say what the attribute applies to and pass it through.
 fn not_a_type(item: TokenStream) -> TokenStream {
@@ -183,6 +197,7 @@ fn impl_table(table: &Table) -> TokenStream {
             .next()
             .map_or(SqlType::Text, |key| key.ty.sql),
     );
+    let pg_referenced = POSTGRES.then(|| pg_expand::referenced_items(table));
     let by_name = table.columns.iter().map(|column| {
         let name = column.name.as_str();
         read_field(column, quote!(#name))
@@ -339,6 +354,7 @@ fn impl_table(table: &Table) -> TokenStream {
             const KEY_SQL: &'static ::core::primitive::str = #key_sql;
             const KEY_LEN: ::core::primitive::usize = #key_len;
             const KEY_TYPE: ::wrkflw::SqlType = ::wrkflw::SqlType::#key_type;
+            #pg_referenced
         }
 
         #(#reference_checks)*
@@ -360,13 +376,26 @@ fn sql_type_tokens(sql_type: SqlType) -> TokenStream {
 /// expression that joins the pieces at compile time, so the `const` still holds the whole
 /// statement with the real table name in it.
 fn sql_tokens(text: &sql::SqlText) -> TokenStream {
+    joined_sql_tokens(
+        text,
+        |path| quote!(<#path as ::wrkflw::__private::Referenced>::TABLE_SQL),
+        |path| quote!(<#path as ::wrkflw::__private::Referenced>::KEY_SQL),
+    )
+}
+
+/// [`sql_tokens`] with the constants that give another table's name and key as SQL text.
+pub(crate) fn joined_sql_tokens(
+    text: &sql::SqlText,
+    table_of: impl Fn(&syn::Path) -> TokenStream,
+    key_of: impl Fn(&syn::Path) -> TokenStream,
+) -> TokenStream {
     if let Some(plain) = text.as_plain() {
         return quote!(#plain);
     }
     let pieces = text.pieces.iter().map(|piece| match piece {
         sql::Piece::Text(text) => quote!(#text),
-        sql::Piece::TableOf(path) => quote!(<#path as ::wrkflw::__private::Referenced>::TABLE_SQL),
-        sql::Piece::KeyOf(path) => quote!(<#path as ::wrkflw::__private::Referenced>::KEY_SQL),
+        sql::Piece::TableOf(path) => table_of(path),
+        sql::Piece::KeyOf(path) => key_of(path),
     });
     quote! {{
         const PIECES: &[&::core::primitive::str] = &[#(#pieces),*];
@@ -378,7 +407,7 @@ fn sql_tokens(text: &sql::SqlText) -> TokenStream {
 }
 
 /// The field's identifier as written (a raw `r#type` stays raw).
-fn field_ident<'a>(column: &'a crate::ast::Column) -> &'a syn::Ident {
+pub(crate) fn field_ident<'a>(column: &'a crate::ast::Column) -> &'a syn::Ident {
     column
         .field
         .ident
@@ -397,7 +426,7 @@ fn read_field(column: &crate::ast::Column, index: TokenStream) -> TokenStream {
     }
 }
 
-fn option_str(value: Option<&str>) -> TokenStream {
+pub(crate) fn option_str(value: Option<&str>) -> TokenStream {
     match value {
         Some(value) => quote!(::core::option::Option::Some(#value)),
         None => quote!(::core::option::Option::None),
@@ -413,6 +442,7 @@ fn fallback_impl(input: &DeriveInput) -> Option<TokenStream> {
         return None;
     }
     let ident = &input.ident;
+    let pg_referenced = POSTGRES.then(pg_expand::fallback_referenced_items);
     Some(quote! {
         impl ::wrkflw::Table for #ident {
             const TABLE_NAME: &'static ::core::primitive::str = "";
@@ -467,6 +497,7 @@ fn fallback_impl(input: &DeriveInput) -> Option<TokenStream> {
             const KEY_SQL: &'static ::core::primitive::str = "";
             const KEY_LEN: ::core::primitive::usize = 1;
             const KEY_TYPE: ::wrkflw::SqlType = ::wrkflw::SqlType::Text;
+            #pg_referenced
         }
     })
 }

@@ -10,6 +10,10 @@ mod check;
 mod errors;
 mod expand;
 mod names;
+mod pg_check;
+mod pg_default;
+mod pg_expand;
+mod pg_sql;
 mod sql;
 
 use proc_macro::TokenStream;

@@ -30,14 +30,14 @@ impl<'t> SqlText<'t> {
         }
     }
 
-    fn push(&mut self, piece: Piece<'t>) {
+    pub(crate) fn push(&mut self, piece: Piece<'t>) {
         match piece {
             Piece::Text(text) => self.push_str(&text),
             other => self.pieces.push(other),
         }
     }
 
-    fn append(&mut self, other: SqlText<'t>) {
+    pub(crate) fn append(&mut self, other: SqlText<'t>) {
         for piece in other.pieces {
             self.push(piece);
         }
@@ -523,7 +523,7 @@ pub(crate) fn migration_script<'t>(table: &'t Table, drop_legacy: bool) -> SqlTe
 }
 
 /// Joins names with `, `, breaking lines before they pass 90 characters.
-fn wrap_list(names: &[String], indent: &str) -> String {
+pub(crate) fn wrap_list(names: &[String], indent: &str) -> String {
     const WIDTH: usize = 90;
     let mut lines = Vec::new();
     let mut line = String::new();

@@ -9,9 +9,32 @@ pub use rusqlite;
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
 pub mod pg {
+    pub use crate::postgres::rows::{find, find_one};
     pub use crate::postgres::value::*;
     pub use ::postgres;
 }
+
+/// Its input with the `postgres` feature, nothing without. `#[wrkflw_table]` wraps what it
+/// generates for PostgreSQL in it, so that the runtime's feature decides whether that code
+/// is compiled: the macro's own feature can be on for a build of `wrkflw` whose feature is
+/// off (Cargo resolves a proc-macro's features apart, for the host).
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __wrkflw_if_postgres {
+    ($($code:tt)*) => { $($code)* };
+}
+
+/// Its input with the `postgres` feature, nothing without (this build has it off).
+#[cfg(not(feature = "postgres"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __wrkflw_if_postgres {
+    ($($code:tt)*) => {};
+}
+
+#[doc(hidden)]
+pub use crate::__wrkflw_if_postgres as if_postgres;
 
 use crate::SqlType;
 
@@ -36,6 +59,16 @@ pub trait Referenced {
     const KEY_LEN: usize;
     /// The key's SQL type (of its first column).
     const KEY_TYPE: SqlType;
+    /// The table's name as PostgreSQL text: double-quoted where PostgreSQL reserves the word
+    /// or where it holds a capital letter.
+    #[cfg(feature = "postgres")]
+    const PG_TABLE_SQL: &'static str;
+    /// The one-column key's name as PostgreSQL text, or `""` for a composite key.
+    #[cfg(feature = "postgres")]
+    const PG_KEY_SQL: &'static str;
+    /// The key's PostgreSQL type (of its first column).
+    #[cfg(feature = "postgres")]
+    const PG_KEY_TYPE: crate::postgres::PgType;
 }
 
 /// The length of `pieces` joined.

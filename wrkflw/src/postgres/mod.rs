@@ -13,7 +13,7 @@
 //! `migrate`, ...) is ambiguous: call it as `PgTable::insert(&run, &mut client)`.
 
 mod migrate;
-mod rows;
+pub(crate) mod rows;
 mod table;
 #[doc(hidden)]
 pub mod value;

@@ -9,7 +9,7 @@
 use std::error::Error as StdError;
 
 use ::postgres::row::RowIndex;
-use ::postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
+use ::postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type, WasNull};
 use ::postgres::Row;
 use bytes::BytesMut;
 use serde::de::DeserializeOwned;
@@ -19,7 +19,10 @@ use crate::{Error, Result};
 
 /// A parameter as its column stores it: borrowed where the Rust type is the column's own,
 /// converted where it is not.
-#[derive(Debug)]
+///
+/// Its `Debug` is the value as an SQL literal (`'r1'`, `3`): the parameters reach the row
+/// methods as `dyn ToSql`, whose only way to show a value is `Debug`, and an error names a
+/// duplicate key that way.
 pub enum PgParam<'a> {
     /// The value as it is.
     Value(&'a (dyn ToSql + Sync)),
@@ -27,11 +30,13 @@ pub enum PgParam<'a> {
     Text(&'a str),
     /// Bytes borrowed from a `[u8]`.
     Bytes(&'a [u8]),
-    /// Widened to `SMALLINT`.
+    /// A `BOOLEAN`.
+    Bool(bool),
+    /// A `SMALLINT`, as it is or widened.
     SmallInt(i16),
-    /// Widened to `INTEGER`.
+    /// An `INTEGER`, as it is or widened.
     Integer(i32),
-    /// Widened to `BIGINT`.
+    /// A `BIGINT`, as it is or widened.
     BigInt(i64),
     /// A JSON value for a `JSONB` column.
     Json(serde_json::Value),
@@ -49,6 +54,7 @@ impl ToSql for PgParam<'_> {
             PgParam::Value(value) => value.to_sql_checked(ty, out),
             PgParam::Text(value) => value.to_sql_checked(ty, out),
             PgParam::Bytes(value) => value.to_sql_checked(ty, out),
+            PgParam::Bool(value) => value.to_sql_checked(ty, out),
             PgParam::SmallInt(value) => value.to_sql_checked(ty, out),
             PgParam::Integer(value) => value.to_sql_checked(ty, out),
             PgParam::BigInt(value) => value.to_sql_checked(ty, out),
@@ -81,19 +87,30 @@ macro_rules! as_is {
         }
     )*};
 }
-as_is!(String, i64, i32, i16, bool, f64, f32, Vec<u8>);
+as_is!(f64, f32);
 
-impl PgField for str {
-    fn param(&self) -> PgParam<'_> {
-        PgParam::Text(self)
-    }
+/// Keys are shown in errors (`PgParam::shown`), so the types a key can hold are kept as
+/// values that know how to show themselves rather than as `Value`.
+macro_rules! by_variant {
+    ($($ty:ty => $variant:ident($value:ident => $inner:expr)),*) => {$(
+        impl PgField for $ty {
+            fn param(&self) -> PgParam<'_> {
+                let $value = self;
+                PgParam::$variant($inner)
+            }
+        }
+    )*};
 }
-
-impl PgField for [u8] {
-    fn param(&self) -> PgParam<'_> {
-        PgParam::Bytes(self)
-    }
-}
+by_variant!(
+    str => Text(value => value),
+    String => Text(value => value.as_str()),
+    [u8] => Bytes(value => value),
+    Vec<u8> => Bytes(value => value.as_slice()),
+    bool => Bool(value => *value),
+    i16 => SmallInt(value => *value),
+    i32 => Integer(value => *value),
+    i64 => BigInt(value => *value)
+);
 
 macro_rules! widened {
     ($($ty:ty => $variant:ident),*) => {$(
@@ -119,6 +136,40 @@ impl<T: PgField + ?Sized> PgField for &T {
     fn param(&self) -> PgParam<'_> {
         (**self).param()
     }
+}
+
+impl PgParam<'_> {
+    /// The value as an SQL literal, for error messages: `'r1'`, `3`, `NULL`.
+    pub fn shown(&self) -> String {
+        match self {
+            PgParam::Text(text) => quoted(text),
+            PgParam::Bytes(bytes) => bytes_literal(bytes),
+            PgParam::Bool(value) => if *value { "TRUE" } else { "FALSE" }.to_owned(),
+            PgParam::SmallInt(value) => value.to_string(),
+            PgParam::Integer(value) => value.to_string(),
+            PgParam::BigInt(value) => value.to_string(),
+            PgParam::Json(value) => quoted(&value.to_string()),
+            PgParam::Value(value) => format!("{value:?}"),
+            PgParam::Null => "NULL".to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for PgParam<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown())
+    }
+}
+
+/// Text as a quoted SQL literal.
+pub(crate) fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Bytes as a `BYTEA` literal in hex form.
+pub(crate) fn bytes_literal(bytes: &[u8]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("'\\x{hex}'")
 }
 
 /// The value of a plain field, for a parameter.
@@ -200,6 +251,16 @@ fn decode(table: &str, column: &str, reason: impl ToString) -> Error {
     }
 }
 
+/// Why a value could not be read: said as for SQLite where PostgreSQL's words are less clear.
+fn read_failed(table: &str, column: &str, error: ::postgres::Error) -> Error {
+    let was_null = StdError::source(&error).is_some_and(|cause| cause.is::<WasNull>());
+    if was_null {
+        decode(table, column, "it is NULL but the field is not an Option")
+    } else {
+        decode(table, column, error)
+    }
+}
+
 /// A plain field's value from column `at` (a position or a name).
 pub fn read<T: PgRead, I: RowIndex + std::fmt::Display>(
     row: &Row,
@@ -209,7 +270,7 @@ pub fn read<T: PgRead, I: RowIndex + std::fmt::Display>(
 ) -> Result<T> {
     let stored = row
         .try_get::<_, T::Stored>(at)
-        .map_err(|error| decode(table, column, error))?;
+        .map_err(|error| read_failed(table, column, error))?;
     T::convert(stored).map_err(|reason| decode(table, column, reason))
 }
 
@@ -222,7 +283,7 @@ pub fn read_json<T: DeserializeOwned, I: RowIndex + std::fmt::Display>(
 ) -> Result<T> {
     let value = row
         .try_get::<_, serde_json::Value>(at)
-        .map_err(|error| decode(table, column, error))?;
+        .map_err(|error| read_failed(table, column, error))?;
     serde_json::from_value(value).map_err(|error| decode(table, column, error))
 }
 
