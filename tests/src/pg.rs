@@ -138,3 +138,58 @@ fn skip() {
         );
     });
 }
+
+/// The seed's legacy table as an application on PostgreSQL would have kept it: the original
+/// DDL with PostgreSQL's types (unix seconds as `BIGINT`), and its indexes.
+pub const LEGACY_SCHEMA_SQL: &str = "
+CREATE TABLE IF NOT EXISTS workflow_runs (
+  run_id TEXT PRIMARY KEY,
+  workflow_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  execution_path TEXT,
+  step_results TEXT,
+  state TEXT,
+  input_data TEXT,
+  result TEXT,
+  error TEXT,
+  created_at BIGINT DEFAULT (floor(extract(epoch from now()))::bigint),
+  updated_at BIGINT DEFAULT (floor(extract(epoch from now()))::bigint)
+);
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_workflow_id ON workflow_runs (workflow_id);
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_status ON workflow_runs (status);
+";
+
+/// Creates [`LEGACY_SCHEMA_SQL`]'s table and inserts the seed's runs `first..first + count`
+/// ([`crate::seed::legacy_run`]), in one transaction.
+pub fn legacy_runs(client: &mut Client, first: u64, count: u64) {
+    let mut tx = client.transaction().unwrap();
+    tx.batch_execute(LEGACY_SCHEMA_SQL).unwrap();
+    let insert = tx
+        .prepare(
+            "INSERT INTO workflow_runs (run_id, workflow_id, status, execution_path,
+               step_results, state, input_data, result, error, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .unwrap();
+    for n in first..first + count {
+        let run = crate::seed::legacy_run(n);
+        tx.execute(
+            &insert,
+            &[
+                &run.run_id,
+                &run.workflow_id,
+                &run.status,
+                &run.execution_path,
+                &run.step_results,
+                &run.state,
+                &run.input_data,
+                &run.result,
+                &run.error,
+                &run.created_at,
+                &run.updated_at,
+            ],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+}

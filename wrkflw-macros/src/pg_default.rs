@@ -20,14 +20,18 @@ const TIME: &str = "HH24:MI:SS";
 
 /// The column's `DEFAULT` expression on PostgreSQL: its `postgres_default` as written, else
 /// its `default` translated, else none. `Err` says why the `default` cannot be translated.
+///
+/// `NULL` is no default: PostgreSQL keeps none in its catalog for it, and a column without
+/// one reads the same. (The row statements still treat the field as defaulted: a `None`
+/// keeps the stored value on update, as on SQLite.)
 pub(crate) fn pg_default(column: &Column) -> Result<Option<String>, String> {
-    if let Some(written) = &column.postgres_default {
-        return Ok(Some(written.value().trim().to_owned()));
-    }
-    match &column.default {
-        None => Ok(None),
-        Some(default) => translate(&default.value(), column.ty.scalar).map(Some),
-    }
+    let expression = match (&column.postgres_default, &column.default) {
+        (Some(written), _) => written.value().trim().to_owned(),
+        (None, Some(default)) => translate(&default.value(), column.ty.scalar)?,
+        (None, None) => return Ok(None),
+    };
+    let is_null = unwrapped(&expression).eq_ignore_ascii_case("null");
+    Ok((!is_null).then_some(expression))
 }
 
 /// A SQLite default expression as PostgreSQL's, for a column holding `scalar`.

@@ -55,9 +55,9 @@ impl ToSql for PgParam<'_> {
             PgParam::Text(value) => value.to_sql_checked(ty, out),
             PgParam::Bytes(value) => value.to_sql_checked(ty, out),
             PgParam::Bool(value) => value.to_sql_checked(ty, out),
-            PgParam::SmallInt(value) => value.to_sql_checked(ty, out),
-            PgParam::Integer(value) => value.to_sql_checked(ty, out),
-            PgParam::BigInt(value) => value.to_sql_checked(ty, out),
+            PgParam::SmallInt(value) => integer_to_sql((*value).into(), ty, out),
+            PgParam::Integer(value) => integer_to_sql((*value).into(), ty, out),
+            PgParam::BigInt(value) => integer_to_sql(*value, ty, out),
             PgParam::Json(value) => value.to_sql_checked(ty, out),
             PgParam::Null => Ok(IsNull::Yes),
         }
@@ -70,6 +70,26 @@ impl ToSql for PgParam<'_> {
     }
 
     to_sql_checked!();
+}
+
+/// An integer as the integer type the statement's parameter has, whatever Rust type it came
+/// in: `get(&mut client, 3)` passes an `i32` for a `BIGINT` key, as rusqlite would take it.
+/// A value the type cannot hold is an error, never a wrapped number.
+fn integer_to_sql(
+    value: i64,
+    ty: &Type,
+    out: &mut BytesMut,
+) -> std::result::Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    let too_big = || format!("{value} does not fit a {ty} parameter");
+    match *ty {
+        Type::INT2 => i16::try_from(value)
+            .map_err(|_| too_big())?
+            .to_sql_checked(ty, out),
+        Type::INT4 => i32::try_from(value)
+            .map_err(|_| too_big())?
+            .to_sql_checked(ty, out),
+        _ => value.to_sql_checked(ty, out),
+    }
 }
 
 /// A field type that can be written to PostgreSQL.
