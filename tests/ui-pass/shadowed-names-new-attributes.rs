@@ -22,6 +22,11 @@ mod shadowed {
     pub trait Table {}
     pub trait Referenced {}
     pub trait Key {}
+    pub mod postgres {}
+    pub trait PgTable {}
+    pub trait GenericClient {}
+    pub trait Sync {}
+    pub trait ToSql {}
 
     #[::wrkflw::wrkflw_table]
     pub struct Run {
