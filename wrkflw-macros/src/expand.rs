@@ -543,6 +543,15 @@ mod tests {
         assert!(!out.contains("# [wrkflw"), "{out}");
         assert!(out.contains("impl :: wrkflw :: Table for Run"), "{out}");
         assert!(!out.contains("compile_error"), "{out}");
+        // The PostgreSQL impl only with the feature, behind the runtime's own switch.
+        assert_eq!(
+            out.contains(
+                ":: wrkflw :: __private :: if_postgres ! { # [automatically_derived] impl :: wrkflw :: postgres :: PgTable for Run"
+            ),
+            cfg!(feature = "postgres"),
+            "{out}"
+        );
+        assert_eq!(out.contains("PG_"), cfg!(feature = "postgres"), "{out}");
     }
 
     #[test]

@@ -18,7 +18,8 @@ mod sql;
 
 use proc_macro::TokenStream;
 
-/// Turns a struct into a prefixed SQLite table with its schema and migration as `const` SQL.
+/// Turns a struct into a prefixed SQLite table with its schema and migration as `const` SQL,
+/// and, with the `postgres` feature, the same table on PostgreSQL.
 ///
 /// Each named field is a column, in field order. The struct is emitted unchanged apart from
 /// the `#[wrkflw(...)]` field attributes, and implements
@@ -47,6 +48,7 @@ use proc_macro::TokenStream;
 /// | `references = Other` | a foreign key to the `#[wrkflw_table]` struct `Other`'s one-column key (`Self` for the same table) |
 /// | `on_delete = "cascade"` | with `references`: `cascade`, `restrict`, `set_null`, `set_default` or `no_action` |
 /// | `default = "unixepoch()"` | a SQL expression, written as `DEFAULT (unixepoch())` |
+/// | `postgres_default = "..."` | with `default`: the same default as PostgreSQL writes it, used there instead of `default` translated (see [PostgreSQL](#postgresql)) |
 /// | `rename_from = "old_column"` | the column's old name: the copy reads the legacy column of that name, and `migrate` renames an existing table's column of that name |
 /// | `json` | any serde type, stored as JSON text (`None` is SQL NULL, `Some(null)` the text `null`) |
 ///
@@ -98,6 +100,55 @@ use proc_macro::TokenStream;
 /// assert!(!report.legacy_found);
 /// # Ok::<(), wrkflw::Error>(())
 /// ```
+///
+/// # PostgreSQL
+///
+/// With `wrkflw`'s `postgres` feature the struct also implements
+/// [`wrkflw::postgres::PgTable`](https://docs.rs/wrkflw/latest/wrkflw/postgres/trait.PgTable.html):
+/// the same table written for PostgreSQL, in constants beside the SQLite ones
+/// (`PG_CREATE_SQL`, `PG_INDEX_SQL`, `PG_COPY_SQL`, `PG_DROP_LEGACY_SQL`, `PG_COLUMNS`,
+/// `PG_INSERT_SQL`, `PG_UPSERT_SQL`, `PG_UPDATE_SQL`, `PG_SELECT_SQL`, `PG_SELECT_ALL_SQL`,
+/// `PG_DELETE_SQL`, `PG_COUNT_SQL`, and `pg_migration_sql`), the typed rows on a `postgres`
+/// client, and for each index a `pg_find_by_a_and_b` with its `PG_FIND_BY_A_AND_B_SQL`,
+/// whose parameters have the columns' own types (`&str` for a `String`, `u32` for a `u32`;
+/// `impl Into<Option<..>>` for an `Option` field). The columns, their order, the key, the
+/// index names and the row semantics are those of SQLite.
+///
+/// Types follow the Rust type: `i64` and `u32` are `BIGINT`; `i32` and `u16` `INTEGER`;
+/// `i16`, `i8` and `u8` `SMALLINT`; `bool` `BOOLEAN`; `f64` `DOUBLE PRECISION`; `f32`
+/// `REAL`; `String` `TEXT`; `Vec<u8>` `BYTEA`; a `json` field `JSONB`. Names PostgreSQL
+/// reserves (`user`, `order`, `limit`, ...) or that hold a capital letter are
+/// double-quoted, so the catalog holds each name exactly as the struct gives it; a name
+/// longer than PostgreSQL's 63 bytes is a compile error. `strict` means nothing there:
+/// PostgreSQL's types are always strict.
+///
+/// A `default` is written for SQLite and translated: numbers, `'text'`, `NULL` (no
+/// default), `TRUE`/`FALSE` (and `0`/`1` on a `bool`), `X'..'` blobs, `unixepoch()` (also
+/// `unixepoch('now')` and `strftime('%s', 'now')`, as whole seconds:
+/// `floor(extract(epoch from now()))::bigint`) and `CURRENT_TIMESTAMP`, `CURRENT_DATE`,
+/// `CURRENT_TIME` on a `String` (SQLite's UTC text: `to_char(now() AT TIME ZONE 'UTC',
+/// 'YYYY-MM-DD HH24:MI:SS')`). Any other default is a compile error, when the PostgreSQL
+/// statements are generated, until the field says how PostgreSQL writes it:
+///
+/// ```
+/// use wrkflw::{wrkflw_table, Table};
+///
+/// #[wrkflw_table]
+/// pub struct Job {
+///     #[wrkflw(primary_key)]
+///     pub id: i64,
+///     #[wrkflw(default = "abs(random()) % 16", postgres_default = "floor(random() * 16)::bigint")]
+///     pub shard: i64,
+/// }
+///
+/// // SQLite keeps its own form; PostgreSQL's `PG_CREATE_SQL` has
+/// // `shard BIGINT NOT NULL DEFAULT (floor(random() * 16)::bigint)`.
+/// assert_eq!(Job::COLUMNS[1].default, Some("abs(random()) % 16"));
+/// ```
+///
+/// `postgres_default` needs a `default`: alone, the column would have a default on one
+/// engine only, and `insert` of a `None` two meanings. It is accepted with or without the
+/// feature, so a struct reads the same either way.
 ///
 /// Mistakes are compile errors on the offending token, all of them in one compile:
 ///

@@ -487,3 +487,207 @@ pub(crate) const PG_KEYWORDS: &[&str] = &[
     "XMLELEMENT", "XMLEXISTS", "XMLFOREST", "XMLNAMESPACES", "XMLPARSE", "XMLPI", "XMLROOT",
     "XMLSERIALIZE", "XMLTABLE",
 ];
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+    use syn::DeriveInput;
+
+    use super::*;
+    use crate::errors::Errors;
+
+    fn with_table(
+        item: proc_macro2::TokenStream,
+        args: proc_macro2::TokenStream,
+        test: impl FnOnce(&Table),
+    ) {
+        let input: DeriveInput = syn::parse2(item).unwrap();
+        let mut errors = Errors::default();
+        let table = Table::from_syn(args, &input, &mut errors).unwrap();
+        crate::check::validate(&table, &mut errors);
+        crate::pg_check::validate(&table, &mut errors);
+        assert!(errors.finish().is_ok());
+        test(&table);
+    }
+
+    #[test]
+    fn types_follow_the_rust_type() {
+        assert_eq!(PgType::of(Scalar::U16), PgType::Integer);
+        assert_eq!(PgType::of(Scalar::U32), PgType::BigInt);
+        assert_eq!(PgType::of(Scalar::U8), PgType::SmallInt);
+        assert_eq!(PgType::of(Scalar::I8), PgType::SmallInt);
+        assert_eq!(PgType::of(Scalar::Bool), PgType::Boolean);
+        assert_eq!(PgType::of(Scalar::Json), PgType::Jsonb);
+        assert_eq!(PgType::DoublePrecision.as_sql(), "DOUBLE PRECISION");
+    }
+
+    #[test]
+    fn reserved_words_and_capitals_are_quoted_and_other_names_are_not() {
+        assert_eq!(pg_ident("user"), "\"user\"");
+        assert_eq!(pg_ident("Order"), "\"Order\"");
+        assert_eq!(pg_ident("AuditLog"), "\"AuditLog\"");
+        assert_eq!(pg_ident("run_id"), "run_id");
+        // Reserved by SQLite, not by PostgreSQL.
+        assert_eq!(pg_ident("action"), "action");
+        assert_eq!(pg_ident("index"), "index");
+    }
+
+    #[test]
+    fn a_reference_to_another_struct_leaves_its_name_to_the_compiler() {
+        with_table(
+            quote!(
+                struct Step {
+                    #[wrkflw(primary_key)]
+                    id: i64,
+                    #[wrkflw(references = runs::Run, on_delete = "restrict")]
+                    run_id: String,
+                    #[wrkflw(references = Step)]
+                    parent: Option<i64>,
+                }
+            ),
+            quote!(strict),
+            |table| {
+                let sql = create_sql(table);
+                assert_eq!(sql.as_plain(), None);
+                assert_eq!(
+                    sql.shown(),
+                    "CREATE TABLE IF NOT EXISTS wrkflw_step (
+  id BIGINT NOT NULL PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES <runs :: Run> (<runs :: Run key>) ON DELETE RESTRICT,
+  parent BIGINT REFERENCES wrkflw_step (id)
+)",
+                    "`strict` means nothing on PostgreSQL"
+                );
+            },
+        );
+    }
+
+    #[test]
+    fn row_statements_bind_fields_in_order_and_type_what_coalesce_cannot_infer() {
+        with_table(
+            quote!(
+                struct Run {
+                    #[wrkflw(primary_key)]
+                    id: String,
+                    #[wrkflw(index)]
+                    tag: Option<String>,
+                    #[wrkflw(default = "0")]
+                    tries: Option<u8>,
+                }
+            ),
+            quote!(),
+            |table| {
+                let rows = row_statements(table);
+                assert_eq!(
+                    rows.insert,
+                    "INSERT INTO wrkflw_run (\n  id, tag, tries\n) VALUES (\n  $1, $2, coalesce($3::SMALLINT, 0)\n)"
+                );
+                assert_eq!(
+                    rows.upsert,
+                    format!(
+                        "{}\nON CONFLICT (id) DO UPDATE SET\n  tag = EXCLUDED.tag, tries = coalesce($3::SMALLINT, wrkflw_run.tries)",
+                        rows.insert
+                    )
+                );
+                assert_eq!(
+                    rows.update,
+                    "UPDATE wrkflw_run SET\n  tag = $2, tries = coalesce($3::SMALLINT, tries)\nWHERE id = $1"
+                );
+                assert_eq!(rows.delete, "DELETE FROM wrkflw_run WHERE id = $1");
+                assert_eq!(rows.count, "SELECT count(*) FROM wrkflw_run");
+                assert_eq!(rows.finders.len(), 1);
+                assert!(rows.finders[0]
+                    .sql
+                    .ends_with("WHERE (tag = $1 OR (tag IS NULL AND $1 IS NULL))\nORDER BY id"));
+            },
+        );
+    }
+
+    #[test]
+    fn a_table_of_keys_only_upserts_nothing_and_updates_to_itself() {
+        with_table(
+            quote!(
+                struct Pair {
+                    #[wrkflw(primary_key)]
+                    a: i64,
+                    #[wrkflw(primary_key)]
+                    b: i32,
+                }
+            ),
+            quote!(),
+            |table| {
+                let rows = row_statements(table);
+                assert!(rows.upsert.ends_with("\nON CONFLICT (a, b) DO NOTHING"));
+                assert_eq!(
+                    rows.update,
+                    "UPDATE wrkflw_pair SET a = a WHERE a = $1 AND b = $2"
+                );
+                assert!(create_sql(table)
+                    .shown()
+                    .ends_with("  b INTEGER NOT NULL,\n  PRIMARY KEY (a, b)\n)"));
+            },
+        );
+    }
+
+    #[test]
+    fn without_a_legacy_table_the_script_only_creates() {
+        with_table(
+            quote!(
+                struct Note {
+                    #[wrkflw(primary_key)]
+                    id: i64,
+                }
+            ),
+            quote!(),
+            |table| {
+                assert_eq!(copy_sql(table), None);
+                assert!(drop_legacy_sql(table).is_empty());
+                let script = migration_script(table, true).shown();
+                assert_eq!(script, migration_script(table, false).shown());
+                assert_eq!(
+                    script,
+                    "-- Creates wrkflw_note on PostgreSQL.
+-- Generated by #[wrkflw_table] from `Note`; the same struct always gives this text.
+-- There is no legacy table to migrate from (no `rename_from`).
+
+BEGIN;
+
+-- Step 1: create the new table. IF NOT EXISTS keeps one that is already there.
+CREATE TABLE IF NOT EXISTS wrkflw_note (
+  id BIGINT NOT NULL PRIMARY KEY
+);
+
+COMMIT;
+"
+                );
+            },
+        );
+    }
+
+    /// Every word a PostgreSQL server does not take as a bare name is in [`PG_KEYWORDS`].
+    /// The list may hold more (words another version reserves): quoting those is harmless. Runs against the server that
+    /// `WRKFLW_TEST_POSTGRES` names; says so when none is.
+    #[test]
+    fn keyword_list_covers_the_servers() {
+        let Ok(server) = std::env::var("WRKFLW_TEST_POSTGRES") else {
+            assert!(
+                std::env::var("CI").map_or(true, |ci| ci != "true"),
+                "CI=true needs WRKFLW_TEST_POSTGRES"
+            );
+            eprintln!("SKIPPED: no WRKFLW_TEST_POSTGRES to check the keyword list against");
+            return;
+        };
+        let mut client = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+        let missing: Vec<String> = client
+            .query(
+                "SELECT upper(word) FROM pg_get_keywords() WHERE catcode <> 'U'",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<_, String>(0))
+            .filter(|word| !PG_KEYWORDS.contains(&word.as_str()))
+            .collect();
+        assert_eq!(missing, Vec::<String>::new());
+    }
+}

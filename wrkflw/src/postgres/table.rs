@@ -157,8 +157,10 @@ pub struct PgColumn {
     pub name: &'static str,
     /// The declared PostgreSQL type.
     pub pg_type: PgType,
-    /// The `DEFAULT` expression for PostgreSQL: the field's `postgres_default`, or its
-    /// SQLite `default` translated.
+    /// The `DEFAULT` expression for PostgreSQL, without the parentheses `PG_CREATE_SQL`
+    /// puts around it: the field's `postgres_default`, or its SQLite `default` translated.
+    /// `None` without a default, and for a default of `NULL` (PostgreSQL's catalog keeps
+    /// none for it).
     pub default: Option<&'static str>,
 }
 
