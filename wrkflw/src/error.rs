@@ -420,11 +420,15 @@ pub enum Error {
         tables: Vec<String>,
     },
 
-    /// Another connection held the database's write lock for longer than the busy timeout.
+    /// Another connection held a lock the migration needs for longer than the migrator's
+    /// timeout: SQLite's write lock ([`Migrator::busy_timeout`](crate::Migrator::busy_timeout)),
+    /// or on PostgreSQL the migration lock another migrator holds, or a table lock
+    /// (`PgMigrator::lock_timeout`).
     #[error(
-        "migrating `{table}`: the database stayed locked by another connection for over {} ms while \
-         {step}; nothing was changed. Retry once the other writer is done, or allow longer with \
-         Migrator::busy_timeout",
+        "migrating `{table}`: another connection held a lock this migration needs for over {} ms \
+         while {step}; nothing was changed. Retry once the other writer or migrator is done, or \
+         allow longer with the migrator's timeout (Migrator::busy_timeout on SQLite, \
+         PgMigrator::lock_timeout on PostgreSQL)",
         timeout.as_millis()
     )]
     Busy {
@@ -515,10 +519,19 @@ pub enum KeyProblem {
         /// The field's type.
         field: crate::SqlType,
     },
-    /// It compares with another collation than `BINARY`, e.g. `NOCASE`.
+    /// It compares with another collation than `BINARY`, e.g. `NOCASE` (on PostgreSQL, a
+    /// nondeterministic collation).
     Collation {
         /// The collation.
         collation: String,
+    },
+    /// Its type differs from the table key's (PostgreSQL): the capture finds the table's row
+    /// by the legacy key as it is, without a conversion that could fail or make two keys one.
+    Type {
+        /// The legacy column's type, e.g. `text`.
+        legacy: String,
+        /// The table key's type, e.g. `bigint`.
+        field: &'static str,
     },
 }
 
@@ -536,6 +549,10 @@ impl fmt::Display for KeyProblem {
             KeyProblem::Collation { collation } => write!(
                 f,
                 "compares with COLLATE {collation} there, where the table's key compares byte for byte"
+            ),
+            KeyProblem::Type { legacy, field } => write!(
+                f,
+                "is {legacy} there but {field} in the table, so the table's row of a legacy key cannot be found without converting it"
             ),
         }
     }
@@ -564,6 +581,9 @@ impl KeyProblem {
             }
             KeyProblem::Collation { .. } => {
                 format!("Declare the legacy key without a collation{OR_DROP}")
+            }
+            KeyProblem::Type { .. } => {
+                format!("Give the field the legacy key's type, or convert the legacy column first{OR_DROP}")
             }
         }
     }
@@ -667,6 +687,11 @@ pub enum Step {
     ForeignKeys,
     /// Reading or writing the migration ledger.
     Ledger,
+    /// Locking the legacy table against writes (PostgreSQL's `LOCK TABLE`).
+    LockLegacy,
+    /// `ALTER TABLE`: changing a column's type, `NOT NULL` or default, dropping a column,
+    /// adding or dropping a foreign key (PostgreSQL).
+    AlterTable,
     /// `COMMIT`.
     Commit,
 }
@@ -688,6 +713,8 @@ impl fmt::Display for Step {
             Step::Rebuild => "rebuilding the table",
             Step::ForeignKeys => "switching foreign keys",
             Step::Ledger => "recording the migration in the ledger",
+            Step::LockLegacy => "locking the legacy table against writes",
+            Step::AlterTable => "altering the table",
             Step::Commit => "committing",
         })
     }

@@ -47,6 +47,7 @@ mod error;
 mod ledger;
 mod link;
 mod migrate;
+mod order;
 mod plan;
 mod planner;
 #[cfg(feature = "postgres")]
@@ -74,7 +75,7 @@ pub use conflicts::OnConflict;
 pub use error::{Error, ForeignKeyViolation, KeyProblem, NullCount, Result, Step};
 pub use ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
 pub use migrate::{migrate, row_counts, Migrator, DEFAULT_BUSY_TIMEOUT};
-pub use plan::{Action, CopyPath, Plan, PlannedStep, Rebuild, RebuildStep};
+pub use plan::{Action, ColumnChange, CopyPath, Plan, PlannedStep, Rebuild, RebuildStep};
 pub use planner::plan;
 pub use progress::{Progress, ProgressEvent, ProgressStep};
 pub use report::{CaptureStatus, MigrationReport, RowCounts};

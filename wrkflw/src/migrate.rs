@@ -13,6 +13,7 @@ use crate::conflicts::{self, Settled};
 use crate::constraints;
 use crate::error::{classify, Step};
 use crate::ledger;
+use crate::order::in_added_order;
 use crate::plan::RebuildStep;
 use crate::plan::{Action, Context, CopyPath, Counting, Plan, PlannedStep, Rebuild};
 use crate::planner::{copied_rows, in_read_transaction, LegacyFate, LegacyPlan, TablePlan};
@@ -452,63 +453,11 @@ impl Migrator {
     /// This migrator with its tables in the order they run: each after the tables it
     /// references, otherwise as added. Also returns each table's position as added.
     fn in_reference_order(&self) -> Result<(Migrator, Vec<usize>)> {
-        let n = self.tables.len();
-        // needs[i]: the tables i references, other than itself.
-        let needs: Vec<Vec<usize>> = self
-            .tables
-            .iter()
-            .enumerate()
-            .map(|(i, spec)| {
-                (0..n)
-                    .filter(|&j| {
-                        j != i
-                            && spec.columns.iter().any(|c| {
-                                c.references.is_some_and(|fk| {
-                                    fk.table.eq_ignore_ascii_case(self.tables[j].table)
-                                })
-                            })
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut order: Vec<usize> = Vec::with_capacity(n);
-        let mut placed = vec![false; n];
-        while order.len() < n {
-            let next = (0..n).find(|&i| !placed[i] && needs[i].iter().all(|&j| placed[j]));
-            match next {
-                Some(i) => {
-                    placed[i] = true;
-                    order.push(i);
-                }
-                None => {
-                    return Err(Error::ForeignKeyCycle {
-                        tables: self.cycle(&needs, &placed),
-                    })
-                }
-            }
-        }
+        let tables: Vec<_> = self.tables.iter().map(|t| (t.table, t.columns)).collect();
+        let order = crate::order::by_references(&tables)?;
         let mut ordered = self.clone();
         ordered.tables = order.iter().map(|&i| self.tables[i].clone()).collect();
         Ok((ordered, order))
-    }
-
-    /// A cycle among the tables not placed yet: follow references until one repeats.
-    fn cycle(&self, needs: &[Vec<usize>], placed: &[bool]) -> Vec<String> {
-        let mut path: Vec<usize> = Vec::new();
-        let mut at = (0..needs.len()).find(|&i| !placed[i]).unwrap_or(0);
-        while !path.contains(&at) {
-            path.push(at);
-            at = needs[at]
-                .iter()
-                .copied()
-                .find(|&j| !placed[j])
-                .unwrap_or(at);
-        }
-        let start = path.iter().position(|&i| i == at).unwrap_or(0);
-        path[start..]
-            .iter()
-            .map(|&i| self.tables[i].table.to_owned())
-            .collect()
     }
 
     /// The other tables of this migrator that read table `i`'s legacy table.
@@ -620,15 +569,6 @@ struct Drops {
     at_end: Vec<&'static str>,
 }
 
-/// Puts results produced in run order back in the order the tables were added.
-fn in_added_order<R>(results: Vec<R>, added_at: &[usize]) -> Vec<R> {
-    let mut slots: Vec<Option<R>> = (0..results.len()).map(|_| None).collect();
-    for (result, &at) in results.into_iter().zip(added_at) {
-        slots[at] = Some(result);
-    }
-    slots.into_iter().flatten().collect()
-}
-
 /// Counts the rows of `T`'s table and of its legacy table, in one read transaction so both
 /// counts see the same moment. Fails with [`Error::NoSuchTable`] before the first migration.
 pub fn row_counts<T: Table>(conn: &Connection) -> Result<RowCounts> {
@@ -734,6 +674,7 @@ impl Migration<'_, '_> {
             columns_renamed: plan.columns_renamed.clone(),
             rebuilt: plan.rebuilt.is_some(),
             columns_dropped: plan.rebuilt.clone().unwrap_or_default(),
+            columns_altered: Vec::new(),
             defaulted_columns: Vec::new(),
             legacy_only_columns: Vec::new(),
             capture: None,
@@ -840,6 +781,17 @@ impl Migration<'_, '_> {
                 }
                 Action::DropLegacyOf { .. } => {
                     self.execute(&step.sql, Step::DropLegacy)?;
+                    None
+                }
+                // PostgreSQL's actions: SQLite's planner makes none of them.
+                Action::LockLegacy { .. }
+                | Action::AlterColumn { .. }
+                | Action::DropColumn { .. }
+                | Action::AddForeignKey { .. }
+                | Action::DropForeignKey { .. }
+                | Action::InstallCaptureFunction { .. }
+                | Action::RemoveCaptureFunction { .. } => {
+                    self.execute(&step.sql, Step::AlterTable)?;
                     None
                 }
                 Action::RecordLedger => {

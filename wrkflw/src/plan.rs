@@ -8,7 +8,7 @@ use std::fmt;
 
 use crate::ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
 use crate::spec::TableSpec;
-use crate::OnConflict;
+use crate::{LegacyTable, OnConflict};
 
 /// What [`migrate`](crate::migrate) would run on a database now, statement by statement,
 /// each with its reason. From [`plan`](crate::plan()), [`Table::plan`](crate::Table::plan) or
@@ -142,6 +142,89 @@ pub enum Action {
     },
     /// Record the run in the ledger (rows copied, capture, conflicts, schema checksum).
     RecordLedger,
+    /// Lock the legacy table against writes until the migration commits (PostgreSQL's
+    /// `LOCK TABLE ... IN SHARE ROW EXCLUSIVE MODE`; reads go on): no write of an old
+    /// deployment falls between the copy and the change capture, or the copy and the drop.
+    /// `migrate` takes it before it reads the legacy table; `plan` does not take it.
+    LockLegacy {
+        /// The legacy table.
+        legacy_table: String,
+    },
+    /// Change a column in place (PostgreSQL's `ALTER TABLE ... ALTER COLUMN`): the struct
+    /// declares it otherwise, and planning checked that its rows allow the change.
+    AlterColumn {
+        /// The column.
+        column: String,
+        /// What changes.
+        change: ColumnChange,
+    },
+    /// Drop a column no field keeps (PostgreSQL's `ALTER TABLE ... DROP COLUMN`): it holds
+    /// only NULL, or the struct consents with `drop_columns`.
+    DropColumn {
+        /// The column.
+        column: String,
+    },
+    /// Add a foreign key the struct declares (`references`), after checking that every row
+    /// points at a row.
+    AddForeignKey {
+        /// The referencing column.
+        column: String,
+        /// The referenced table.
+        parent: String,
+    },
+    /// Drop a foreign key the struct no longer declares, or declares otherwise.
+    DropForeignKey {
+        /// The constraint.
+        constraint: String,
+    },
+    /// Create, or replace, the change capture's function (PostgreSQL), which its triggers on
+    /// the legacy table execute.
+    InstallCaptureFunction {
+        /// The function.
+        function: String,
+    },
+    /// Drop the change capture's function, with the legacy table it captured (PostgreSQL).
+    RemoveCaptureFunction {
+        /// The function.
+        function: String,
+    },
+}
+
+/// How an [`Action::AlterColumn`] changes a column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ColumnChange {
+    /// Convert it to another type (`TYPE ... USING`); planning checked that every value
+    /// converts and none changes.
+    Type {
+        /// The type it has, as the database names it.
+        from: String,
+        /// The field's type.
+        to: String,
+    },
+    /// Make it `NOT NULL`; planning checked that it holds no NULL.
+    SetNotNull,
+    /// Let it hold NULL: the field became an `Option`.
+    DropNotNull,
+    /// Give it the field's default.
+    SetDefault {
+        /// The default expression.
+        default: String,
+    },
+    /// Remove its default: the field has none.
+    DropDefault,
+}
+
+impl fmt::Display for ColumnChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnChange::Type { from, to } => write!(f, "convert it from {from} to {to}"),
+            ColumnChange::SetNotNull => f.write_str("make it NOT NULL"),
+            ColumnChange::DropNotNull => f.write_str("let it hold NULL"),
+            ColumnChange::SetDefault { default } => write!(f, "set its default to {default}"),
+            ColumnChange::DropDefault => f.write_str("drop its default"),
+        }
+    }
 }
 
 /// One statement of a table rebuild ([`Action::RebuildTable`]), in the order they run.
@@ -369,6 +452,30 @@ impl fmt::Display for Action {
                 "drop the legacy table {legacy_table} last, after the legacy tables that reference it"
             ),
             Action::RecordLedger => write!(f, "record the run in {LEDGER_TABLE}"),
+            Action::LockLegacy { legacy_table } => write!(
+                f,
+                "lock {legacy_table} against writes until commit, so that none falls between the copy and the capture"
+            ),
+            Action::AlterColumn { column, change } => {
+                write!(f, "alter column {column}: {change}, as the struct declares it")
+            }
+            Action::DropColumn { column } => {
+                write!(f, "drop column {column}, which no field keeps")
+            }
+            Action::AddForeignKey { column, parent } => {
+                write!(f, "add the foreign key of column {column} to {parent}")
+            }
+            Action::DropForeignKey { constraint } => write!(
+                f,
+                "drop foreign key {constraint}, which the struct does not declare so"
+            ),
+            Action::InstallCaptureFunction { function } => write!(
+                f,
+                "create capture function {function}: carry every write to the legacy table over"
+            ),
+            Action::RemoveCaptureFunction { function } => {
+                write!(f, "drop capture function {function}")
+            }
         }
     }
 }
@@ -441,6 +548,30 @@ impl Context<'_> {
             rebuild: Rebuild::default(),
             counting,
             defer_rebuild: false,
+        }
+    }
+}
+
+/// What happens to the legacy table in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LegacyFate {
+    /// Kept, with the change capture on it.
+    Keep,
+    /// Dropped after this table's copy.
+    Drop,
+    /// Dropped by a later table of the same `Migrator` that reads it too: this table copies
+    /// and leaves the dropping to that one.
+    DroppedLater,
+    /// Dropped once every table of the `Migrator` has run, by the last one: another legacy
+    /// table of the run references it, and goes first.
+    DroppedAtEnd,
+}
+
+impl From<LegacyTable> for LegacyFate {
+    fn from(legacy: LegacyTable) -> LegacyFate {
+        match legacy {
+            LegacyTable::Keep => LegacyFate::Keep,
+            LegacyTable::Drop => LegacyFate::Drop,
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::ledger::{
     LEDGER_TABLE, REPLACED_KEYS_TABLE,
 };
 use crate::link::Link;
+pub(crate) use crate::plan::LegacyFate;
 use crate::plan::{Action, Context, CopyPath, Counting, Plan, PlannedStep};
 use crate::rebuild;
 use crate::schema::{self, TableColumn};
@@ -22,30 +23,6 @@ use crate::spec::TableSpec;
 use crate::sql_text::{literal, main, quoted};
 use crate::verify;
 use crate::{CaptureStatus, Error, KeyProblem, LegacyTable, OnConflict, Result, SqlType, Table};
-
-/// What happens to the legacy table in this run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LegacyFate {
-    /// Kept, with the change capture on it.
-    Keep,
-    /// Dropped after this table's copy.
-    Drop,
-    /// Dropped by a later table of the same `Migrator` that reads it too: this table copies
-    /// and leaves the dropping to that one.
-    DroppedLater,
-    /// Dropped once every table of the `Migrator` has run, by the last one: another legacy
-    /// table of the run references it, and goes first.
-    DroppedAtEnd,
-}
-
-impl From<LegacyTable> for LegacyFate {
-    fn from(legacy: LegacyTable) -> LegacyFate {
-        match legacy {
-            LegacyTable::Keep => LegacyFate::Keep,
-            LegacyTable::Drop => LegacyFate::Drop,
-        }
-    }
-}
 
 /// A table's plan with what `migrate` needs to run, verify and report it.
 #[derive(Debug)]

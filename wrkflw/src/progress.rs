@@ -91,11 +91,18 @@ impl ProgressStep {
             Action::CreateLedger | Action::RecordLedger => ProgressStep::Ledger,
             Action::CreateCaptureTable { .. }
             | Action::RemoveCapture { .. }
-            | Action::InstallCapture { .. } => ProgressStep::Capture,
+            | Action::InstallCapture { .. }
+            | Action::InstallCaptureFunction { .. }
+            | Action::RemoveCaptureFunction { .. }
+            | Action::LockLegacy { .. } => ProgressStep::Capture,
             Action::CreateTable
             | Action::RenameColumn { .. }
             | Action::AddColumn { .. }
-            | Action::FillColumn { .. } => ProgressStep::Create,
+            | Action::FillColumn { .. }
+            | Action::AlterColumn { .. }
+            | Action::DropColumn { .. }
+            | Action::AddForeignKey { .. }
+            | Action::DropForeignKey { .. } => ProgressStep::Create,
             Action::RebuildTable { .. } => ProgressStep::Rebuild,
             Action::CreateIndex { .. } => ProgressStep::Index,
             Action::Copy { .. } => ProgressStep::Copy,

@@ -31,9 +31,14 @@ pub struct MigrationReport {
     /// Whether this run rebuilt the table: it differed from the struct in a way
     /// `ALTER TABLE` cannot express.
     pub rebuilt: bool,
-    /// Columns the rebuild discarded: no field keeps them (they held only NULL, or the
-    /// struct consented with `drop_columns`).
+    /// Columns this run discarded, by a rebuild (SQLite) or `ALTER TABLE ... DROP COLUMN`
+    /// (PostgreSQL): no field keeps them (they held only NULL, or the struct consented with
+    /// `drop_columns`).
     pub columns_dropped: Vec<String>,
+    /// Columns this run changed in place (PostgreSQL's `ALTER TABLE ... ALTER COLUMN`): their
+    /// type, `NOT NULL` or default, as the struct now declares them. SQLite rebuilds the table
+    /// instead ([`MigrationReport::rebuilt`]).
+    pub columns_altered: Vec<String>,
     /// Columns the legacy table lacks, filled with their default or NULL.
     pub defaulted_columns: Vec<String>,
     /// Legacy columns that no field reads: their values were not copied.
@@ -107,6 +112,12 @@ impl fmt::Display for MigrationReport {
             if !self.columns_dropped.is_empty() {
                 write!(f, " without columns {}", self.columns_dropped.join(", "))?;
             }
+        }
+        if !self.rebuilt && !self.columns_dropped.is_empty() {
+            write!(f, "; dropped columns {}", self.columns_dropped.join(", "))?;
+        }
+        if !self.columns_altered.is_empty() {
+            write!(f, "; altered columns {}", self.columns_altered.join(", "))?;
         }
         if !self.columns_added.is_empty() {
             write!(f, "; added columns {}", self.columns_added.join(", "))?;

@@ -334,6 +334,13 @@ fn action_name(action: &Action) -> &'static str {
         Action::DropLegacy => "drop_legacy",
         Action::DropLegacyOf { .. } => "drop_legacy_of",
         Action::RecordLedger => "record_ledger",
+        Action::LockLegacy { .. } => "lock_legacy",
+        Action::AlterColumn { .. } => "alter_column",
+        Action::DropColumn { .. } => "drop_column",
+        Action::AddForeignKey { .. } => "add_foreign_key",
+        Action::DropForeignKey { .. } => "drop_foreign_key",
+        Action::InstallCaptureFunction { .. } => "install_capture_function",
+        Action::RemoveCaptureFunction { .. } => "remove_capture_function",
     }
 }
 

@@ -12,8 +12,21 @@
 //! [`Table`](crate::Table) is in scope too, a method both traits have (`insert`, `get`,
 //! `migrate`, ...) is ambiguous: call it as `PgTable::insert(&run, &mut client)`.
 
+mod capture;
+mod catalog;
+mod checks;
+mod conflicts;
+mod convert;
+mod drift;
+mod failure;
+mod ledger;
+mod link;
+mod lock;
 mod migrate;
+mod planner;
 pub(crate) mod rows;
+mod spec;
+mod sql_text;
 mod table;
 #[doc(hidden)]
 pub mod value;
@@ -23,5 +36,6 @@ pub mod value;
 pub use ::postgres as driver;
 pub use ::postgres::{Client, GenericClient, NoTls};
 
-pub use migrate::{migrate, plan};
+pub use lock::MIGRATION_LOCK_KEY;
+pub use migrate::{migrate, plan, PgMigrator, DEFAULT_LOCK_TIMEOUT};
 pub use table::{PgColumn, PgKey, PgKeyPart, PgTable, PgType};
