@@ -193,3 +193,241 @@ pub fn legacy_runs(client: &mut Client, first: u64, count: u64) {
     }
     tx.commit().unwrap();
 }
+
+/// Creates [`LEGACY_SCHEMA_SQL`]'s table and loads the seed's runs `first..first + count`
+/// with `COPY`, for the tests that need many rows (a million in a few seconds).
+pub fn copy_legacy_runs(client: &mut Client, first: u64, count: u64) {
+    client.batch_execute(LEGACY_SCHEMA_SQL).unwrap();
+    let mut writer = client
+        .copy_in(
+            "COPY workflow_runs (run_id, workflow_id, status, execution_path, step_results,
+               state, input_data, result, error, created_at, updated_at) FROM STDIN",
+        )
+        .unwrap();
+    let text = |value: Option<&str>| match value {
+        None => "\\N".to_owned(),
+        Some(value) => value
+            .replace('\\', "\\\\")
+            .replace('\t', "\\t")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r"),
+    };
+    let number = |value: Option<i64>| value.map_or("\\N".to_owned(), |n| n.to_string());
+    let mut buffer = Vec::with_capacity(1 << 20);
+    for n in first..first + count {
+        let run = crate::seed::legacy_run(n);
+        writeln!(
+            buffer,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            text(Some(&run.run_id)),
+            text(Some(&run.workflow_id)),
+            text(Some(&run.status)),
+            text(run.execution_path.as_deref()),
+            text(run.step_results.as_deref()),
+            text(run.state.as_deref()),
+            text(run.input_data.as_deref()),
+            text(run.result.as_deref()),
+            text(run.error.as_deref()),
+            number(run.created_at),
+            number(run.updated_at),
+        )
+        .unwrap();
+        if buffer.len() > 1 << 20 {
+            writer.write_all(&buffer).unwrap();
+            buffer.clear();
+        }
+    }
+    writer.write_all(&buffer).unwrap();
+    writer.finish().unwrap();
+}
+
+/// `SELECT count(*)` of a table.
+pub fn count(client: &mut Client, table: &str) -> i64 {
+    client
+        .query_one(&format!("SELECT count(*) FROM \"{table}\""), &[])
+        .unwrap()
+        .get(0)
+}
+
+/// Whether the current schema has a relation named `name`.
+pub fn exists(client: &mut Client, name: &str) -> bool {
+    client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1
+               AND relnamespace = current_schema()::regnamespace)",
+            &[&name],
+        )
+        .unwrap()
+        .get(0)
+}
+
+/// Whether the current schema has a function named `name`.
+pub fn function_exists(client: &mut Client, name: &str) -> bool {
+    client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = $1
+               AND pronamespace = current_schema()::regnamespace)",
+            &[&name],
+        )
+        .unwrap()
+        .get(0)
+}
+
+/// The triggers of `table`, by name.
+pub fn triggers(client: &mut Client, table: &str) -> Vec<String> {
+    client
+        .query(
+            "SELECT tgname::text FROM pg_trigger WHERE tgrelid = $1::text::regclass
+               AND NOT tgisinternal ORDER BY 1",
+            &[&table],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// The table's columns as (name, type, not null, default), in order.
+pub fn columns(client: &mut Client, table: &str) -> Vec<(String, String, bool, Option<String>)> {
+    client
+        .query(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                    pg_get_expr(d.adbin, d.adrelid)
+             FROM pg_attribute AS a
+             LEFT JOIN pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum",
+            &[&table],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect()
+}
+
+/// The table's indexes as `pg_indexes` defines them, by name.
+pub fn indexes(client: &mut Client, table: &str) -> Vec<(String, String)> {
+    client
+        .query(
+            "SELECT indexname::text, indexdef FROM pg_indexes
+             WHERE schemaname = current_schema() AND tablename = $1 ORDER BY 1",
+            &[&table],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+/// The ledger row of `table` on PostgreSQL, if there is one.
+pub fn ledger(client: &mut Client, table: &str) -> Option<crate::LedgerRow> {
+    client
+        .query_opt(
+            "SELECT legacy_table, rows_copied, capture, conflicts_settled, schema_checksum,
+                    migrated_at
+             FROM wrkflw_migrations WHERE table_name = $1",
+            &[&table],
+        )
+        .unwrap()
+        .map(|r| crate::LedgerRow {
+            legacy_table: r.get(0),
+            rows_copied: r.get(1),
+            capture: r.get(2),
+            conflicts_settled: r.get(3),
+            schema_checksum: r.get(4),
+            migrated_at: r.get(5),
+        })
+}
+
+/// The conflict log's entries for `table`: (legacy key, reason, settled), by key.
+pub fn conflicts(client: &mut Client, table: &str) -> Vec<(String, String, Option<String>)> {
+    client
+        .query(
+            "SELECT legacy_key, reason, settled FROM wrkflw_conflicts
+             WHERE table_name = $1 ORDER BY legacy_key",
+            &[&table],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+/// Everything a migration could change in the current schema, as text to compare before and
+/// after: each relation with its columns, indexes, constraints and triggers, each function's
+/// source, and a checksum of each table's rows.
+pub fn database_state(client: &mut Client) -> String {
+    let schema: Vec<String> = client
+        .query(
+            "SELECT c.relkind::text || ' ' || c.relname || ': ' ||
+               coalesce((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                   || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+                   || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), ''), ', ' ORDER BY a.attnum)
+                 FROM pg_attribute AS a LEFT JOIN pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
+               || coalesce((SELECT ' | ' || string_agg(pg_get_constraintdef(k.oid), '; ' ORDER BY k.conname)
+                 FROM pg_constraint AS k WHERE k.conrelid = c.oid), '')
+               || coalesce((SELECT ' | ' || string_agg(pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text, '; ' ORDER BY t.tgname)
+                 FROM pg_trigger AS t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal), '')
+               || CASE WHEN c.relkind = 'i' THEN ' ' || pg_get_indexdef(c.oid) ELSE '' END
+             FROM pg_class AS c WHERE c.relnamespace = current_schema()::regnamespace
+             ORDER BY c.relname",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let functions: Vec<String> = client
+        .query(
+            "SELECT proname || ': ' || prosrc FROM pg_proc
+             WHERE pronamespace = current_schema()::regnamespace ORDER BY proname",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let tables: Vec<String> = client
+        .query(
+            "SELECT relname::text FROM pg_class WHERE relkind = 'r'
+               AND relnamespace = current_schema()::regnamespace ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut rows = Vec::new();
+    for table in tables {
+        let checksum: Option<String> = client
+            .query_one(
+                &format!(
+                    "SELECT md5(string_agg(t::text, E'\\n' ORDER BY t::text)) FROM \"{table}\" AS t"
+                ),
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        rows.push(format!("{table}: {}", checksum.unwrap_or_default()));
+    }
+    [schema, functions, rows].concat().join("\n")
+}
+
+/// How far the new table is from mirroring the seed's legacy table, for a database no
+/// application wrote to except through the legacy table: (legacy rows missing from the new
+/// table or different there, new-table rows with no legacy row).
+pub fn mirror_differences(client: &mut Client) -> (i64, i64) {
+    let row = client
+        .query_one(
+            "SELECT
+               (SELECT count(*) FROM workflow_runs AS l WHERE NOT EXISTS
+                  (SELECT 1 FROM wrkflw_workflow_runs AS n WHERE n.run_id = l.run_id
+                     AND n::text = l::text)),
+               (SELECT count(*) FROM wrkflw_workflow_runs AS n WHERE NOT EXISTS
+                  (SELECT 1 FROM workflow_runs AS l WHERE l.run_id = n.run_id))",
+            &[],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
+}

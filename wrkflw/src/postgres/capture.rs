@@ -265,7 +265,8 @@ fn function_source(link: &Link) -> String {
         .iter()
         .map(|(v, p)| format!("    {v} := {};\n", p.value("NEW")))
         .collect();
-    let converting = if link.pairs.iter().any(|p| p.conversion.fallible()) {
+    let fallible = link.pairs.iter().any(|p| p.conversion.fallible());
+    let converting = if fallible {
         format!(
             "  BEGIN\n{assign}  EXCEPTION WHEN data_exception THEN\n    fits := false;\n  END;\n"
         )
@@ -312,11 +313,21 @@ fn function_source(link: &Link) -> String {
     } else {
         format!("DO UPDATE SET {}", updates.join(", "))
     };
-    let table_values: Vec<String> = link
-        .pairs
-        .iter()
-        .map(|p| format!("n.{}", ident(p.column())))
-        .collect();
+    // The new table's row under the key is the legacy row as it is now (not NEW, which a
+    // nested write may have rewritten since): the same row, whoever wrote it there.
+    let same = format!(
+        "same := EXISTS (SELECT 1 FROM {table} AS n JOIN {legacy} AS l ON {}\n        WHERE {} AND {});",
+        link.legacy_key_is("l", "NEW"),
+        key_var("n"),
+        link.equal("n", "l"),
+    );
+    let same_row = if fallible {
+        format!(
+            "      BEGIN\n        {same}\n      EXCEPTION WHEN data_exception THEN\n        same := false;\n      END;\n"
+        )
+    } else {
+        format!("      {same}\n")
+    };
     let current = format!(
         "(NOT ({}) OR EXISTS (SELECT 1 FROM {legacy} AS l\n      WHERE {} AND l::text = NEW::text))",
         link.key_not_null("NEW"),
@@ -327,6 +338,7 @@ fn function_source(link: &Link) -> String {
 -- wrkflw's change capture of {legacy} into {table}: installed by migrate, do not edit.
 DECLARE
 {declare}  fits boolean := true;
+  same boolean;
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
     -- Every legacy row goes: carried over as deletes, except where the new table's row
@@ -353,10 +365,10 @@ BEGIN
     -- A key the legacy table did not hold: what was logged about it is over, and a
     -- different row the new table holds under it is another row (a conflict).
     DELETE FROM {log} WHERE {logged_new};
-    IF EXISTS (SELECT 1 FROM {table} AS n WHERE {key_var})
-      AND NOT (fits AND EXISTS (SELECT 1 FROM {table} AS n WHERE {key_var}
-        AND ROW({table_values}) IS NOT DISTINCT FROM ROW({values}))) THEN
-      {key_taken}
+    IF EXISTS (SELECT 1 FROM {table} AS n WHERE {key_var}) THEN
+{same_row}      IF NOT same THEN
+        {key_taken}
+      END IF;
     END IF;
   END IF;
   -- Written into the new table, unless the key is another row's there, or NEW is no
@@ -384,8 +396,6 @@ END
         },
         logged_new = logged("NEW"),
         key_var = key_var("n"),
-        table_values = table_values.join(", "),
-        values = values.join(", "),
         key_taken = log_entry("key_taken"),
         taken_new = taken("NEW"),
         value_list = values.join(", "),

@@ -142,21 +142,23 @@ pub(crate) fn relations(
         .collect()
 }
 
-/// The table's columns, in order.
+/// The table's columns, in order; their defaults only `with_defaults` (`pg_get_expr` takes
+/// a lock on the table, which a legacy table's columns do not need).
 pub(crate) fn columns(
     tx: &mut Transaction<'_>,
     table: u32,
+    with_defaults: bool,
 ) -> Result<Vec<TableColumn>, ::postgres::Error> {
     let rows = tx.query_typed(
         "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+                CASE WHEN a.attgenerated = '' AND $2 THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
                 a.attgenerated <> '', a.attidentity <> '', coalesce(co.collisdeterministic, true)
          FROM pg_catalog.pg_attribute AS a
          LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
          LEFT JOIN pg_catalog.pg_collation AS co ON co.oid = a.attcollation
          WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
          ORDER BY a.attnum",
-        &[(&table, Type::OID)],
+        &[(&table, Type::OID), (&with_defaults, Type::BOOL)],
     )?;
     rows.iter()
         .map(|row| {
@@ -201,16 +203,17 @@ pub(crate) fn indexes(
         .collect()
 }
 
-/// The table, its columns and indexes, if `name` is a table of `schema`.
+/// The table, its columns (with their defaults, `with_defaults`) and indexes.
 pub(crate) fn table(
     tx: &mut Transaction<'_>,
     name: &str,
     relation: &Relation,
+    with_defaults: bool,
 ) -> Result<Table, ::postgres::Error> {
     Ok(Table {
         name: name.to_owned(),
         oid: relation.oid,
-        columns: columns(tx, relation.oid)?,
+        columns: columns(tx, relation.oid, with_defaults)?,
         indexes: indexes(tx, relation.oid)?,
     })
 }

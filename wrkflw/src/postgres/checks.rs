@@ -595,3 +595,34 @@ pub(crate) fn shown_table_key(spec: &PgSpec, n: &str) -> String {
         many => format!("'(' || {} || ')'", many.join(" || ', ' || ")),
     }
 }
+
+/// Why logged legacy rows that settling would write cannot be held: the NULLs, or the values
+/// that do not convert, of those rows (and of rows under a key with a NULL in it), as
+/// [`legacy_rows`] finds them.
+pub(crate) fn refuse_logged(
+    tx: &mut Transaction<'_>,
+    link: &Link,
+    entries: &[&super::conflicts::Logged],
+    fail: Fail<'_>,
+) -> Error {
+    let mut filter = super::conflicts::legacy_rows_of(link, "l", entries);
+    if entries
+        .iter()
+        .any(|e| e.state == super::conflicts::State::NullKey)
+    {
+        filter = format!("{filter} OR NOT ({})", link.key_not_null("l"));
+    }
+    match legacy_rows(tx, link, &filter, fail) {
+        Err(error) => error,
+        // Nothing found wrong with them now: name them as rejected rows.
+        Ok(_) => Error::RejectedRows {
+            table: link.table.to_owned(),
+            legacy_table: link.legacy.to_owned(),
+            nulls: vec![NullCount {
+                column: link.key_names(),
+                rows: entries.len() as u64,
+                sample_keys: entries.iter().take(SAMPLE).map(|e| e.key.clone()).collect(),
+            }],
+        },
+    }
+}

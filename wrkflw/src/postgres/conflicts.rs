@@ -153,7 +153,22 @@ fn read_where(
     } else {
         String::new()
     };
-    let converts = if compare { "true" } else { "false" };
+    // Converting the legacy row's values (a cast that fails aborts the read, which is then
+    // made entry by entry).
+    let fallible: Vec<String> = link
+        .pairs
+        .iter()
+        .filter(|p| p.conversion.fallible())
+        .map(|p| p.value("l"))
+        .collect();
+    let converts = match (compare, fallible.is_empty()) {
+        (false, _) => "false".to_owned(),
+        (true, true) => "true".to_owned(),
+        (true, false) => format!(
+            "NOT EXISTS (SELECT 1 FROM {legacy} AS l WHERE {logged} AND num_nulls({}) < 0)",
+            fallible.join(", ")
+        ),
+    };
     let sql = format!(
         "SELECT c.legacy_key, c.reason, c.settled,
   CASE

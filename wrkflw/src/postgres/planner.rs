@@ -70,21 +70,24 @@ impl Snapshot {
         names.extend(spec.legacy);
         let relations = catalog::relations(tx, schema, &names).map_err(&inspect)?;
         let find = |name: &str| relations.iter().find(|(n, _)| n == name).map(|(_, r)| r);
-        let table_of = |tx: &mut Transaction<'_>, name: &str| -> Result<Option<catalog::Table>> {
+        let table_of = |tx: &mut Transaction<'_>,
+                        name: &str,
+                        defaults: bool|
+         -> Result<Option<catalog::Table>> {
             match find(name) {
                 None => Ok(None),
-                Some(relation) if relation.is_table() => {
-                    Ok(Some(catalog::table(tx, name, relation).map_err(&inspect)?))
-                }
+                Some(relation) if relation.is_table() => Ok(Some(
+                    catalog::table(tx, name, relation, defaults).map_err(&inspect)?,
+                )),
                 Some(relation) => Err(Error::NotATable {
                     name: name.to_owned(),
                     kind: relation.kind_name().to_owned(),
                 }),
             }
         };
-        let table = table_of(tx, spec.table)?;
+        let table = table_of(tx, spec.table, true)?;
         let legacy = match spec.legacy {
-            Some(name) => table_of(tx, name)?,
+            Some(name) => table_of(tx, name, false)?,
             None => None,
         };
         let foreign_keys = match &table {
@@ -387,6 +390,13 @@ impl TablePlan {
                     Step::Settle,
                     context.timeout,
                 ))?;
+                let unwritable: Vec<&Logged> = logged
+                    .iter()
+                    .filter(|e| e.written(context.on_conflict) && !e.writable())
+                    .collect();
+                if !unwritable.is_empty() {
+                    return Err(checks::refuse_logged(tx, &link, &unwritable, &verify));
+                }
                 settled_keys = settle(
                     &link,
                     &logged,
@@ -678,7 +688,7 @@ fn earlier_legacy_keys<'a>(
         if let (Some(legacy), Some(key)) = (spec.legacy, spec.key_fields().first().copied()) {
             let relations = catalog::relations(tx, schema, &[legacy]).map_err(fail)?;
             if let Some((_, relation)) = relations.iter().find(|(_, r)| r.is_table()) {
-                let columns = catalog::columns(tx, relation.oid).map_err(fail)?;
+                let columns = catalog::columns(tx, relation.oid, false).map_err(fail)?;
                 legacy_key = [key.column.legacy_name(), key.name()]
                     .into_iter()
                     .find_map(|name| columns.iter().find(|c| c.name == name))
@@ -875,9 +885,8 @@ fn fill_step(
 }
 
 /// Plans the settlement of a table's logged conflicts, in order, and returns the keys of the
-/// conflicts it settles. A logged row that would be written but cannot be held is
-/// [`Error::RejectedRows`] or [`Error::WrongType`]; a conflict under [`OnConflict::Fail`]
-/// is [`Error::Conflicts`].
+/// conflicts it settles (none of them a row the table cannot hold). A conflict under
+/// [`OnConflict::Fail`] is [`Error::Conflicts`].
 fn settle(
     link: &Link,
     logged: &[Logged],
@@ -885,41 +894,6 @@ fn settle(
     present: &dyn Fn(&str) -> bool,
     steps: &mut Vec<PlannedStep>,
 ) -> Result<Vec<String>> {
-    let unwritable: Vec<&Logged> = logged
-        .iter()
-        .filter(|e| e.written(on_conflict) && !e.writable())
-        .collect();
-    if let Some(first) = unwritable.first() {
-        let sample_keys: Vec<String> = unwritable.iter().take(5).map(|e| e.key.clone()).collect();
-        if !first.converts && first.complete {
-            return Err(Error::WrongType {
-                table: link.table.to_owned(),
-                legacy_table: link.legacy.to_owned(),
-                column: link
-                    .pairs
-                    .iter()
-                    .filter(|p| p.conversion.fallible())
-                    .map(|p| p.source.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                expected: "values the table's types hold".to_owned(),
-                sample_keys,
-            });
-        }
-        return Err(Error::RejectedRows {
-            table: link.table.to_owned(),
-            legacy_table: link.legacy.to_owned(),
-            nulls: vec![crate::NullCount {
-                column: link
-                    .required()
-                    .map(|p| p.source.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                rows: unwritable.len() as u64,
-                sample_keys,
-            }],
-        });
-    }
     let pending: Vec<&Logged> = logged.iter().filter(|e| e.pending_conflict()).collect();
     if on_conflict == OnConflict::Fail && !pending.is_empty() {
         return Err(Error::Conflicts {
