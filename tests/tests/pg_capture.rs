@@ -201,3 +201,67 @@ fn a_disabled_trigger_counts_as_altered() {
         .get(0);
     assert_eq!(enabled, "O");
 }
+
+mod orders {
+    use wrkflw::wrkflw_table;
+
+    #[wrkflw_table(rename_from = "orders")]
+    pub struct Order {
+        #[wrkflw(primary_key)]
+        pub id: i64,
+        pub total: i64,
+    }
+
+    /// The struct grows a field the legacy table has held all along.
+    #[wrkflw_table(rename_from = "orders")]
+    pub struct OrderWithNote {
+        #[wrkflw(primary_key)]
+        pub id: i64,
+        pub total: i64,
+        pub note: Option<String>,
+    }
+}
+
+#[test]
+fn a_struct_that_gains_a_legacy_column_fills_it_and_updates_the_capture() {
+    let Some(db) = PgDb::new() else { return };
+    let mut client = db.client();
+    client
+        .batch_execute(
+            "CREATE TABLE orders (id BIGINT PRIMARY KEY, total BIGINT NOT NULL, note TEXT);
+             INSERT INTO orders VALUES (1, 10, 'first'), (2, 20, NULL);",
+        )
+        .unwrap();
+    let report = <orders::Order as PgTable>::migrate(&mut client, LegacyTable::Keep).unwrap();
+    assert_eq!(report.legacy_only_columns, ["note"]);
+    client
+        .batch_execute("INSERT INTO orders VALUES (3, 30, 'third')")
+        .unwrap();
+
+    let report =
+        <orders::OrderWithNote as PgTable>::migrate(&mut client, LegacyTable::Keep).unwrap();
+
+    assert_eq!(report.columns_added, ["note"]);
+    assert_eq!(report.capture, Some(CaptureStatus::Updated));
+    assert_eq!(report.rows_copied, 0);
+    let notes = |client: &mut Client| -> Vec<Option<String>> {
+        client
+            .query("SELECT note FROM wrkflw_orders ORDER BY id", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(
+        notes(&mut client),
+        [Some("first".to_owned()), None, Some("third".to_owned())]
+    );
+    // The capture carries the new column over from now on.
+    client
+        .batch_execute("UPDATE orders SET note = 'second' WHERE id = 2")
+        .unwrap();
+    assert_eq!(notes(&mut client)[1].as_deref(), Some("second"));
+    let again =
+        <orders::OrderWithNote as PgTable>::migrate(&mut client, LegacyTable::Keep).unwrap();
+    assert_eq!(again.capture, Some(CaptureStatus::Active));
+}

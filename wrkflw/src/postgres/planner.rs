@@ -423,26 +423,19 @@ impl TablePlan {
                 checks::duplicate_keys(tx, &link, &verify)?;
             }
             let earlier = earlier_legacy_keys(tx, schema, context.earlier, &inspect)?;
-            // Parents outside the run: whether they exist now.
-            let mut exists_cache = Vec::new();
+            // Whether each referenced table exists now: in `plan`, the tables earlier in the
+            // run are not created yet, and their legacy rows count instead.
+            let mut parents = Vec::new();
             for pair in &link.pairs {
                 if let Some(fk) = pair.field.column.references {
-                    if fk.table != spec.table
-                        && !context.earlier.iter().any(|e| e.table == fk.table)
-                    {
-                        let found = catalog::relations(tx, schema, &[fk.table])
-                            .map_err(&inspect)?
-                            .into_iter()
-                            .any(|(_, r)| r.is_table());
-                        exists_cache.push((fk.table, found));
-                    }
+                    let found = catalog::relations(tx, schema, &[fk.table])
+                        .map_err(&inspect)?
+                        .into_iter()
+                        .any(|(_, r)| r.is_table());
+                    parents.push((fk.table, found));
                 }
             }
-            let parent_exists = |name: &str| {
-                (name == spec.table && table_existed)
-                    || context.earlier.iter().any(|e| e.table == name)
-                    || exists_cache.iter().any(|(n, found)| *n == name && *found)
-            };
+            let parent_exists = |name: &str| parents.iter().any(|(n, found)| *n == name && *found);
             checks::dangling_references(
                 tx,
                 spec,
