@@ -24,6 +24,9 @@
 //! What a progress callback (`Migrator::on_progress`) costs a first migration is measured
 //! beside the same migration without one, on fresh copies of one legacy file;
 //! `--progress-only` measures only that.
+//!
+//! `--postgres [CONNECTION]` (or `WRKFLW_BENCH_POSTGRES`) measures the PostgreSQL migration
+//! instead, on that server: see `pg.rs`.
 
 use std::error::Error;
 use std::ops::ControlFlow;
@@ -36,6 +39,7 @@ use wrkflw::rusqlite::Connection;
 use wrkflw::{CopyPath, LegacyTable, Migrator, ProgressEvent, ProgressStep, Table};
 
 mod old_deployment;
+mod pg;
 mod rebuild_fixture;
 #[path = "../../wrkflw/examples/seed/mod.rs"]
 mod seed;
@@ -53,6 +57,24 @@ fn main() -> Outcome {
         }
     }
     let options = Options::parse(&args)?;
+    if let Some(server) = &options.postgres {
+        let mut table = Report::default();
+        println!(
+            "wrkflw PostgreSQL benchmarks: {} legacy rows of the seed table, {} round(s) (median shown)\n",
+            options
+                .sizes
+                .iter()
+                .map(|n| thousands(*n))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            options.describe_rounds(),
+        );
+        pg::run(&mut table, server, &options.sizes, &|rows| {
+            options.rounds(rows)
+        })?;
+        table.print();
+        return Ok(());
+    }
     let scratch;
     let dir = match &options.dir {
         Some(dir) => dir.clone(),
@@ -140,6 +162,8 @@ struct Options {
     progress_only: bool,
     rounds: Option<usize>,
     dir: Option<PathBuf>,
+    /// `--postgres [CONNECTION]`: the PostgreSQL benchmarks only, on this server.
+    postgres: Option<String>,
 }
 
 impl Options {
@@ -150,8 +174,9 @@ impl Options {
             progress_only: false,
             rounds: None,
             dir: None,
+            postgres: None,
         };
-        let mut args = args.iter();
+        let mut args = args.iter().peekable();
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or(format!("{arg} needs a value"));
             match arg.as_str() {
@@ -166,9 +191,20 @@ impl Options {
                 }
                 "--rounds" => options.rounds = Some(value()?.parse()?),
                 "--dir" => options.dir = Some(PathBuf::from(value()?)),
+                "--postgres" => {
+                    options.postgres = Some(match args.next_if(|next| !next.starts_with("--")) {
+                        Some(server) => server.clone(),
+                        None => std::env::var(pg::SERVER_VARIABLE).map_err(|_| {
+                            format!(
+                                "--postgres needs a connection string, or {} set",
+                                pg::SERVER_VARIABLE
+                            )
+                        })?,
+                    })
+                }
                 other => {
                     return Err(format!(
-                        "unknown option {other}; expected --quick, --rows N[,N...], --rounds N, --dir PATH, --rebuild-only, --progress-only"
+                        "unknown option {other}; expected --quick, --rows N[,N...], --rounds N, --dir PATH, --rebuild-only, --progress-only, --postgres [CONNECTION]"
                     )
                     .into())
                 }
