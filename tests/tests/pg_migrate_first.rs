@@ -198,3 +198,69 @@ fn a_fresh_database_gets_the_table_and_no_legacy_table_is_reported() {
     assert_eq!(pg::count(&mut client, "wrkflw_workflow_runs"), 0);
     assert_eq!(pg::indexes(&mut client, "wrkflw_workflow_runs").len(), 3);
 }
+
+#[test]
+fn everything_lives_in_the_current_schema() {
+    let Some(db) = PgDb::new() else { return };
+    let mut client = db.client();
+    client
+        .batch_execute("CREATE SCHEMA app; SET search_path = app")
+        .unwrap();
+    pg::legacy_runs(&mut client, 0, 5);
+    // A table of the same name elsewhere on the server's default path is not looked at.
+    client
+        .batch_execute("CREATE TABLE public.wrkflw_workflow_runs (x INT)")
+        .unwrap();
+
+    let report = <WorkflowRun as PgTable>::migrate(&mut client, LegacyTable::Keep).unwrap();
+
+    assert!(report.table_created);
+    assert_eq!(report.rows_copied, 5);
+    let schemas: Vec<String> = client
+        .query(
+            "SELECT n.nspname || '.' || c.relname FROM pg_class AS c
+             JOIN pg_namespace AS n ON n.oid = c.relnamespace
+             WHERE c.relname IN ('wrkflw_workflow_runs', 'wrkflw_migrations', 'wrkflw_conflicts')
+             ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        schemas,
+        [
+            "app.wrkflw_conflicts",
+            "app.wrkflw_migrations",
+            "app.wrkflw_workflow_runs",
+            "public.wrkflw_workflow_runs"
+        ]
+    );
+}
+
+#[test]
+fn no_schema_to_work_in_is_an_error_that_says_so() {
+    let Some(db) = PgDb::new() else { return };
+    let mut client = db.client();
+    client.batch_execute("SET search_path = nowhere").unwrap();
+
+    let error = <WorkflowRun as PgTable>::migrate(&mut client, LegacyTable::Keep).unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            wrkflw::Error::PgStep {
+                step: wrkflw::Step::Inspect,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("no schema of the search_path (nowhere) exists"),
+        "{error}"
+    );
+}

@@ -79,12 +79,12 @@ pub enum Error {
     /// PostgreSQL failed outside any migration step (connecting, or a statement of the
     /// caller's own).
     #[cfg(feature = "postgres")]
-    #[error("PostgreSQL error: {0}")]
+    #[error("PostgreSQL error: {}", pg_detail(.0))]
     Postgres(#[from] ::postgres::Error),
 
     /// A statement of a row method failed in PostgreSQL.
     #[cfg(feature = "postgres")]
-    #[error("{action} on `{table}` failed: {source}")]
+    #[error("{action} on `{table}` failed: {}", pg_detail(source))]
     PgRows {
         /// The table.
         table: String,
@@ -97,7 +97,10 @@ pub enum Error {
 
     /// One step of a table's migration failed in PostgreSQL; the transaction was rolled back.
     #[cfg(feature = "postgres")]
-    #[error("migrating `{table}`: {step} failed, nothing was changed: {source}")]
+    #[error(
+        "migrating `{table}`: {step} failed, nothing was changed: {}",
+        pg_detail(source)
+    )]
     PgStep {
         /// The table being migrated.
         table: String,
@@ -645,6 +648,22 @@ fn describe_nulls(nulls: &[NullCount], table: &str) -> String {
         "those columns are"
     };
     format!("{} but {which} NOT NULL in `{table}`", parts.join(", "))
+}
+
+/// PostgreSQL's own message of an error: the server's severity, message and detail, which
+/// the driver's `Display` leaves to the error's source (it shows only "db error").
+#[cfg(feature = "postgres")]
+fn pg_detail(error: &::postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{}: {}", db.severity(), db.message());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!(" ({detail})"));
+            }
+            text
+        }
+        None => error.to_string(),
+    }
 }
 
 fn rows(n: u64) -> String {

@@ -289,7 +289,7 @@ fn function_source(link: &Link) -> String {
     };
     let log_entry = |reason: &str| {
         format!(
-            "INSERT INTO {log} (table_name, legacy_key, reason, detected_at)\n      VALUES ({t}, {}, '{reason}', {NOW});",
+            "INSERT INTO {log} (table_name, legacy_key, reason, detected_at)\n      VALUES ({t}, {}, '{reason}', {NOW})\n      ON CONFLICT (table_name, legacy_key) DO UPDATE SET reason = EXCLUDED.reason,\n        detected_at = EXCLUDED.detected_at, settled = NULL, settled_at = NULL;",
             link.logged_key("NEW")
         )
     };

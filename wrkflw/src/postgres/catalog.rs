@@ -106,15 +106,6 @@ impl Table {
     }
 }
 
-/// The schema the migration works in: `current_schema()`, the first schema of the
-/// `search_path` that exists.
-pub(crate) fn current_schema(
-    tx: &mut Transaction<'_>,
-) -> Result<Option<String>, ::postgres::Error> {
-    tx.query_typed_one("SELECT current_schema()::text", &[])?
-        .try_get(0)
-}
-
 /// The relations of `schema` named among `names`, as (name, relation).
 pub(crate) fn relations(
     tx: &mut Transaction<'_>,

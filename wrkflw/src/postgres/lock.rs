@@ -17,7 +17,8 @@
 //! which keeps runs whose tables reference each other apart. The key is
 //! [`MIGRATION_LOCK_KEY`], 64-bit FNV-1a of the ledger's name, `wrkflw_migrations`, so that
 //! an operator can find a migrator holding it (`SELECT pid FROM pg_locks WHERE locktype =
-//! 'advisory' AND objid = ...`) or hold it to keep migrators out.
+//! 'advisory' AND (classid::bigint << 32 | objid::bigint) = <key>`) or hold it to keep
+//! migrators out.
 
 use std::time::{Duration, Instant};
 

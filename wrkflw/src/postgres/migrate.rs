@@ -265,17 +265,16 @@ fn settings(tx: &mut Transaction<'_>, table: &str, timeout: Duration) -> Result<
 }
 
 /// The schema the migration works in: `current_schema()`, the first schema of the
-/// `search_path` that exists.
+/// `search_path` that exists. When none does, the query fails with a message saying so.
 fn schema(tx: &mut Transaction<'_>, table: &str, timeout: Duration) -> Result<String> {
-    let fail = failed(table, Step::Inspect, timeout);
-    match catalog::current_schema(tx).map_err(&fail)? {
-        Some(schema) => Ok(schema),
-        // No schema of the search_path exists: PostgreSQL's own error says so.
-        None => Err(fail(
-            tx.batch_execute("CREATE TABLE wrkflw_no_schema_check ()")
-                .expect_err("no schema to create in"),
-        )),
-    }
+    tx.query_one(
+        "SELECT coalesce(current_schema()::text,
+           ('no schema of the search_path (' || current_setting('search_path')
+            || ') exists; create one or set search_path')::int::text)",
+        &[],
+    )
+    .and_then(|row| row.try_get(0))
+    .map_err(failed(table, Step::Inspect, timeout))
 }
 
 /// The other tables of the run that read table `i`'s legacy table.
@@ -408,7 +407,6 @@ impl Run<'_> {
             report.conflicts = legacy.conflicts.clone();
         }
         let steps = &plan.plan.steps;
-        let mut settled = 0;
         for (i, step) in steps.iter().enumerate() {
             match &step.action {
                 // Taken before the plan was made.
@@ -441,11 +439,9 @@ impl Run<'_> {
                     report.legacy_dropped |= matches!(action, Action::DropLegacy);
                 }
             }
-            if settling(&step.action) {
-                settled += 1;
-                if !steps.get(i + 1).is_some_and(|s| settling(&s.action)) && settled > 0 {
-                    self.verify_settled(tx, self.legacy(&plan)?)?;
-                }
+            // After the last statement of a settlement, nothing may be left pending.
+            if settling(&step.action) && !steps.get(i + 1).is_some_and(|s| settling(&s.action)) {
+                self.verify_settled(tx, self.legacy(&plan)?)?;
             }
         }
         Ok(report)
