@@ -6,7 +6,8 @@
 #       proc-macro2, in an empty target directory),
 #   (b) the incremental build of the 100 structs after their file changes (dependencies built).
 # Usage: bench/compile-time.sh [ROUNDS]   (median of ROUNDS, default 3; needs crates.io or a
-# cargo cache holding serde)
+# cargo cache holding serde). WRKFLW_FEATURES=postgres measures with wrkflw's `postgres`
+# feature (the structs then also get their PostgreSQL statements).
 set -euo pipefail
 
 rounds="${1:-3}"
@@ -62,7 +63,8 @@ cat > "$scratch/Cargo.toml" <<EOF
 resolver = "2"
 members = ["with-wrkflw", "with-serde"]
 EOF
-write_crate with-wrkflw "wrkflw = { path = \"$repo/wrkflw\" }" \
+features="${WRKFLW_FEATURES:-}"
+write_crate with-wrkflw "wrkflw = { path = \"$repo/wrkflw\", features = [${features:+\"$features\"}] }" \
     "#![allow(dead_code)]
 use wrkflw::wrkflw_table;" \
     '#[wrkflw_table]' '#[wrkflw(primary_key)]'
@@ -112,7 +114,7 @@ macro_serde="$(clean_build serde_derive)"
 structs_wrkflw="$(incremental_build with-wrkflw)"
 structs_serde="$(incremental_build with-serde)"
 
-echo "Compile time: $structs structs of $fields fields, dev profile, median of $rounds, $(nproc) cores"
+echo "Compile time: $structs structs of $fields fields, dev profile, median of $rounds, $(nproc) cores${features:+, wrkflw features: $features}"
 echo
 echo "| measurement | wrkflw | serde (baseline) | ratio |"
 echo "| --- | ---: | ---: | ---: |"

@@ -7,6 +7,7 @@ use syn::{Attribute, Data, DeriveInput, Field};
 
 use crate::ast::{SqlType, Table};
 use crate::errors::Errors;
+use crate::sql::Dialect::{self, Sqlite};
 use crate::{check, pg_check, pg_expand, sql};
 
 /// Expands `#[wrkflw_table(args)] item`: the item, without our attributes, followed by the
@@ -68,8 +69,8 @@ fn impl_table(table: &Table) -> TokenStream {
     let ident = table.ident;
     let table_name = table.table_name();
     let legacy = option_str(table.legacy_name().as_deref());
-    let create = sql_tokens(&sql::create_sql(table));
-    let indexes = sql::index_sql(table);
+    let create = sql_tokens(&sql::create_sql(table, Sqlite));
+    let indexes = sql::index_sql(table, Sqlite);
     let index_defs = sql::indexes(table).into_iter().map(|index| {
         let sql::IndexDef {
             name,
@@ -86,11 +87,11 @@ fn impl_table(table: &Table) -> TokenStream {
     });
     let strict = table.args.strict.is_some();
     let drop_columns = table.args.drop_columns.iter();
-    let copy = option_str(sql::copy_sql(table).as_deref());
-    let drops = sql::drop_legacy_sql(table);
-    let keep_script = sql_tokens(&sql::migration_script(table, false));
-    let drop_script = sql_tokens(&sql::migration_script(table, true));
-    let rows = sql::row_statements(table);
+    let copy = option_str(sql::copy_sql(table, Sqlite).as_deref());
+    let drops = sql::drop_legacy_sql(table, Sqlite);
+    let keep_script = sql_tokens(&sql::migration_script(table, false, Sqlite));
+    let drop_script = sql_tokens(&sql::migration_script(table, true, Sqlite));
+    let rows = sql::row_statements(table, Sqlite);
     let sql::RowStatements {
         insert,
         upsert,
@@ -229,46 +230,25 @@ fn impl_table(table: &Table) -> TokenStream {
         .finders
         .iter()
         .map(|finder| {
-            let method = quote::format_ident!("find_by_{}", finder.name);
-            let constant = quote::format_ident!("FIND_BY_{}_SQL", finder.name.to_ascii_uppercase());
+            let FinderItems {
+                method,
+                constant,
+                values,
+                doc,
+                const_doc,
+            } = finder_items(table, finder, Sqlite);
             let sql = &finder.sql;
-            // `value` for one column (as before composite finders existed); the fields' own
-            // names for several, raw ones (`r#type`) kept raw, `conn` as `conn_value`.
-            let values: Vec<syn::Ident> = match finder.columns.as_slice() {
-                [_] => vec![quote::format_ident!("value")],
-                many => many
-                    .iter()
-                    .map(|name| {
-                        // The connection is `conn`: a field of that name gets another.
-                        match table.columns.iter().find(|c| c.name == *name) {
-                            Some(c) if c.name != "conn" => field_ident(c).clone(),
-                            _ => quote::format_ident!("{}_value", name),
-                        }
-                    })
-                    .collect(),
-            };
-            let shown: Vec<String> = finder.columns.iter().map(|c| format!("`{c}`")).collect();
-            let shown = shown.join(" and ");
-            let (doc, returns, call) = if finder.unique {
+            let (returns, call) = if finder.unique {
                 (
-                    format!(
-                        "The row whose {shown} match, if any (unique, so at most one; `None` in \
-                         an `Option` field finds nothing): runs [`Self::{constant}`]."
-                    ),
                     quote!(::core::option::Option<Self>),
                     quote!(::wrkflw::__private::find_one::<Self>),
                 )
             } else {
                 (
-                    format!(
-                        "The rows whose {shown} match, in key order (on an `Option` field, \
-                         `None` finds the rows without one): runs [`Self::{constant}`]."
-                    ),
                     quote!(::std::vec::Vec<Self>),
                     quote!(::wrkflw::__private::find::<Self>),
                 )
             };
-            let const_doc = format!("The statement of [`Self::{method}`].");
             quote! {
                 #[doc = #const_doc]
                 pub const #constant: &'static ::core::primitive::str = #sql;
@@ -360,6 +340,67 @@ fn impl_table(table: &Table) -> TokenStream {
         #(#reference_checks)*
 
         #finders
+    }
+}
+
+/// What a finder is called and says, on either engine: `find_by_a_and_b` (`pg_find_by_...`
+/// on PostgreSQL), its statement's constant, its parameters and its docs.
+pub(crate) struct FinderItems {
+    pub(crate) method: syn::Ident,
+    pub(crate) constant: syn::Ident,
+    /// One per column, in order.
+    pub(crate) values: Vec<syn::Ident>,
+    pub(crate) doc: String,
+    pub(crate) const_doc: String,
+}
+
+pub(crate) fn finder_items(table: &Table, finder: &sql::Finder, dialect: Dialect) -> FinderItems {
+    // The connection's parameter is `handle`; `engine` is said in the docs.
+    let (prefix, handle, engine) = match dialect {
+        Sqlite => ("", "conn", ""),
+        Dialect::Postgres => ("pg_", "client", ", on PostgreSQL"),
+    };
+    let method = quote::format_ident!("{prefix}find_by_{}", finder.name);
+    let constant = quote::format_ident!(
+        "{}FIND_BY_{}_SQL",
+        prefix.to_ascii_uppercase(),
+        finder.name.to_ascii_uppercase()
+    );
+    // `value` for one column (as before composite finders existed); the fields' own names
+    // for several, raw ones (`r#type`) kept raw, a field named as the connection's
+    // parameter as `{name}_value`.
+    let values: Vec<syn::Ident> = match finder.columns.as_slice() {
+        [_] => vec![quote::format_ident!("value")],
+        many => many
+            .iter()
+            .map(
+                |name| match table.columns.iter().find(|c| c.name == *name) {
+                    Some(c) if c.name != handle => field_ident(c).clone(),
+                    _ => quote::format_ident!("{}_value", name),
+                },
+            )
+            .collect(),
+    };
+    let shown: Vec<String> = finder.columns.iter().map(|c| format!("`{c}`")).collect();
+    let shown = shown.join(" and ");
+    let doc = if finder.unique {
+        format!(
+            "The row whose {shown} match, if any{engine} (unique, so at most one; `None` in \
+             an `Option` field finds nothing): runs [`Self::{constant}`]."
+        )
+    } else {
+        format!(
+            "The rows whose {shown} match, in key order{engine} (on an `Option` field, \
+             `None` finds the rows without one): runs [`Self::{constant}`]."
+        )
+    };
+    let const_doc = format!("The statement of [`Self::{method}`].");
+    FinderItems {
+        method,
+        constant,
+        values,
+        doc,
+        const_doc,
     }
 }
 

@@ -7,9 +7,10 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::ast::{Column, Scalar, Table};
-use crate::expand::{field_ident, joined_sql_tokens, option_str};
+use crate::expand::{field_ident, finder_items, joined_sql_tokens, option_str, FinderItems};
 use crate::pg_default::pg_default;
 use crate::pg_sql::{self, pg_ident, PgType};
+use crate::sql::Dialect::Postgres;
 use crate::sql::{self, SqlText};
 
 /// PostgreSQL text that may name another table: its name and key come from `PgReferenced`.
@@ -29,13 +30,13 @@ fn pg_type_tokens(pg_type: PgType) -> TokenStream {
 pub(crate) fn impl_pg_table(table: &Table) -> TokenStream {
     let ident = table.ident;
     let table_name = table.table_name();
-    let create = pg_sql_tokens(&pg_sql::create_sql(table));
-    let indexes = pg_sql::index_sql(table);
-    let copy = option_str(pg_sql::copy_sql(table).as_deref());
-    let drops = pg_sql::drop_legacy_sql(table);
-    let keep_script = pg_sql_tokens(&pg_sql::migration_script(table, false));
-    let drop_script = pg_sql_tokens(&pg_sql::migration_script(table, true));
-    let rows = pg_sql::row_statements(table);
+    let create = pg_sql_tokens(&sql::create_sql(table, Postgres));
+    let indexes = sql::index_sql(table, Postgres);
+    let copy = option_str(sql::copy_sql(table, Postgres).as_deref());
+    let drops = sql::drop_legacy_sql(table, Postgres);
+    let keep_script = pg_sql_tokens(&sql::migration_script(table, false, Postgres));
+    let drop_script = pg_sql_tokens(&sql::migration_script(table, true, Postgres));
+    let rows = sql::row_statements(table, Postgres);
     let sql::RowStatements {
         insert,
         upsert,
@@ -215,26 +216,19 @@ fn finders(table: &Table, finders: &[sql::Finder]) -> Option<TokenStream> {
     let methods: Vec<TokenStream> = finders
         .iter()
         .map(|finder| {
-            let method = format_ident!("pg_find_by_{}", finder.name);
-            let constant = format_ident!("PG_FIND_BY_{}_SQL", finder.name.to_ascii_uppercase());
+            let FinderItems {
+                method,
+                constant,
+                values,
+                doc,
+                const_doc,
+            } = finder_items(table, finder, Postgres);
             let sql = &finder.sql;
             let columns: Vec<&Column> = finder
                 .columns
                 .iter()
                 .filter_map(|name| table.columns.iter().find(|c| c.name == *name))
                 .collect();
-            // `value` for one column; the fields' own names for several, `client` as
-            // `client_value`.
-            let values: Vec<Ident> = match columns.as_slice() {
-                [_] => vec![format_ident!("value")],
-                many => many
-                    .iter()
-                    .map(|c| match c.name.as_str() {
-                        "client" => format_ident!("client_value"),
-                        _ => field_ident(c).clone(),
-                    })
-                    .collect(),
-            };
             let borrows = columns
                 .iter()
                 .any(|c| matches!(c.ty.scalar, Scalar::String | Scalar::Json | Scalar::Bytes));
@@ -255,30 +249,17 @@ fn finders(table: &Table, finders: &[sql::Finder]) -> Option<TokenStream> {
                     quote!()
                 }
             });
-            let shown: Vec<String> = finder.columns.iter().map(|c| format!("`{c}`")).collect();
-            let shown = shown.join(" and ");
-            let (doc, returns, call) = if finder.unique {
+            let (returns, call) = if finder.unique {
                 (
-                    format!(
-                        "The row whose {shown} match, if any, on PostgreSQL (unique, so at most \
-                         one; `None` in an `Option` field finds nothing): runs \
-                         [`Self::{constant}`]."
-                    ),
                     quote!(::core::option::Option<Self>),
                     quote!(::wrkflw::__private::pg::find_one::<Self>),
                 )
             } else {
                 (
-                    format!(
-                        "The rows whose {shown} match, in key order, on PostgreSQL (on an \
-                         `Option` field, `None` finds the rows without one): runs \
-                         [`Self::{constant}`]."
-                    ),
                     quote!(::std::vec::Vec<Self>),
                     quote!(::wrkflw::__private::pg::find::<Self>),
                 )
             };
-            let const_doc = format!("The statement of [`Self::{method}`].");
             quote! {
                 #[doc = #const_doc]
                 pub const #constant: &'static ::core::primitive::str = #sql;

@@ -1,6 +1,7 @@
-//! The PostgreSQL text that `#[wrkflw_table]` generates with the `postgres` feature, built by
-//! plain functions from the same checked model as SQLite's (`sql.rs`), in the same shapes:
-//! the same columns in the same order, the same index names, the same row semantics.
+//! PostgreSQL's side of the text `#[wrkflw_table]` generates with the `postgres` feature:
+//! its types and how it writes names. The statements themselves are `sql.rs`'s, written in
+//! `Dialect::Postgres`, in the same shapes as SQLite's: the same columns in the same order,
+//! the same index names, the same row semantics.
 //!
 //! What differs, and why:
 //! - types follow the Rust type, not SQLite's storage class (`u16` is `INTEGER`, since it
@@ -13,11 +14,8 @@
 //! - `strict` means nothing here: PostgreSQL's types are always strict.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
-use crate::ast::{Column, Scalar, Table};
-use crate::pg_default::pg_default;
-use crate::sql::{self, Finder, Piece, RowStatements, SqlText};
+use crate::ast::{Column, Scalar};
 
 /// The PostgreSQL type a column is declared with (`wrkflw::postgres::PgType`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -99,366 +97,6 @@ pub(crate) fn column_type(column: &Column) -> PgType {
     PgType::of(column.ty.scalar)
 }
 
-/// `CREATE TABLE IF NOT EXISTS ...`, one column a line, in field order; a composite key as a
-/// last `PRIMARY KEY (a, b)` line.
-pub(crate) fn create_sql<'t>(table: &'t Table) -> SqlText<'t> {
-    let composite = table.key_columns().count() > 1;
-    let mut out = SqlText::default();
-    out.push_str(&format!(
-        "CREATE TABLE IF NOT EXISTS {} (\n  ",
-        pg_ident(&table.table_name())
-    ));
-    for (i, column) in table.columns.iter().enumerate() {
-        if i > 0 {
-            out.push_str(",\n  ");
-        }
-        out.append(column_definition(table, column, composite));
-    }
-    if composite {
-        out.push_str(&format!(",\n  PRIMARY KEY ({})", key_list(table)));
-    }
-    out.push_str("\n)");
-    out
-}
-
-fn column_definition<'t>(table: &'t Table, column: &'t Column, composite: bool) -> SqlText<'t> {
-    let mut line = format!(
-        "{} {}",
-        pg_ident(&column.name),
-        column_type(column).as_sql()
-    );
-    if !column.ty.nullable {
-        line.push_str(" NOT NULL");
-    }
-    if column.primary_key.is_some() && !composite {
-        line.push_str(" PRIMARY KEY");
-    }
-    if let Ok(Some(default)) = pg_default(column) {
-        let _ = write!(line, " DEFAULT ({default})");
-    }
-    let mut out = SqlText::default();
-    out.push_str(&line);
-    if let Some(target) = &column.references {
-        out.push_str(" REFERENCES ");
-        match sql::referenced_here(table, target) {
-            Some((name, key)) => out.push_str(&format!("{} ({})", pg_ident(&name), pg_ident(&key))),
-            None => {
-                out.push(Piece::TableOf(target));
-                out.push_str(" (");
-                out.push(Piece::KeyOf(target));
-                out.push_str(")");
-            }
-        }
-        if let Some(action) = sql::on_delete_sql(column) {
-            out.push_str(&format!(" ON DELETE {action}"));
-        }
-    }
-    out
-}
-
-/// One `CREATE [UNIQUE] INDEX IF NOT EXISTS` per index, named as on SQLite.
-pub(crate) fn index_sql(table: &Table) -> Vec<String> {
-    let name = table.table_name();
-    sql::indexes(table)
-        .iter()
-        .map(|index| {
-            let columns: Vec<String> = index
-                .columns
-                .iter()
-                .map(|c| pg_ident(c).into_owned())
-                .collect();
-            format!(
-                "CREATE {}INDEX IF NOT EXISTS {} ON {} ({})",
-                if index.unique { "UNIQUE " } else { "" },
-                pg_ident(&index.name),
-                pg_ident(&name),
-                columns.join(", ")
-            )
-        })
-        .collect()
-}
-
-/// The key's columns, joined with `, `.
-fn key_list(table: &Table) -> String {
-    let keys: Vec<String> = table
-        .key_columns()
-        .map(|c| pg_ident(&c.name).into_owned())
-        .collect();
-    keys.join(", ")
-}
-
-fn column_names(table: &Table) -> Vec<String> {
-    table
-        .columns
-        .iter()
-        .map(|c| pg_ident(&c.name).into_owned())
-        .collect()
-}
-
-/// Copies every legacy row whose key is not in the new table yet; any other rejected row
-/// fails the statement (see `sql::copy_sql`). Renamed columns read their legacy name.
-pub(crate) fn copy_sql(table: &Table) -> Option<String> {
-    let legacy = table.legacy_name()?;
-    table.key_columns().next()?;
-    let sources: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| match &c.rename_from {
-            Some(old) => format!("{} AS {}", pg_ident(&old.value()), pg_ident(&c.name)),
-            None => pg_ident(&c.name).into_owned(),
-        })
-        .collect();
-    Some(format!(
-        "INSERT INTO {} (\n{}\n)\nSELECT\n{}\nFROM {}\nON CONFLICT ({}) DO NOTHING",
-        pg_ident(&table.table_name()),
-        sql::wrap_list(&column_names(table), "  "),
-        sql::wrap_list(&sources, "  "),
-        pg_ident(&legacy),
-        key_list(table)
-    ))
-}
-
-/// `DROP TABLE IF EXISTS {legacy}`; its indexes go with it.
-pub(crate) fn drop_legacy_sql(table: &Table) -> Vec<String> {
-    table
-        .legacy_name()
-        .map(|legacy| format!("DROP TABLE IF EXISTS {}", pg_ident(&legacy)))
-        .into_iter()
-        .collect()
-}
-
-/// The statements of typed rows, with SQLite's semantics (`sql::RowStatements`): every field
-/// bound in field order as `$1..$n`; the key statements bind the key alone. A `None` in an
-/// `Option` field with a default gives way to the default on insert and keeps the stored
-/// value on upsert and update.
-pub(crate) fn row_statements(table: &Table) -> RowStatements {
-    let table_sql = pg_ident(&table.table_name()).into_owned();
-    let key = key_list(table);
-    let key_match = |position: &dyn Fn(usize, usize) -> usize| -> String {
-        let conditions: Vec<String> = table
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.primary_key.is_some())
-            .enumerate()
-            .map(|(k, (i, c))| format!("{} = ${}", pg_ident(&c.name), position(k, i)))
-            .collect();
-        conditions.join(" AND ")
-    };
-    let by_key = key_match(&|k, _| k + 1);
-    let by_field = key_match(&|_, i| i + 1);
-    let list = sql::wrap_list(&column_names(table), "  ");
-    // PostgreSQL infers a parameter's type from the column it is compared with or stored in;
-    // inside `coalesce` there is none, so the parameter says its type.
-    let typed = |i: usize, c: &Column| format!("${}::{}", i + 1, column_type(c).as_sql());
-    let defaults: Vec<Option<String>> = table
-        .columns
-        .iter()
-        .map(|c| pg_default(c).ok().flatten())
-        .collect();
-    // As on SQLite, the field's `default` makes a `None` mean "no value given", whatever
-    // PostgreSQL's form of it is (`NULL` is none).
-    let keeps = |c: &Column| c.ty.nullable && c.default.is_some();
-    let values: Vec<String> = table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| match (&defaults[i], keeps(c)) {
-            (Some(default), true) => format!("coalesce({}, {default})", typed(i, c)),
-            _ => format!("${}", i + 1),
-        })
-        .collect();
-    // `stored` names the row as it is: in `ON CONFLICT DO UPDATE` a bare column would be
-    // ambiguous with `EXCLUDED`'s.
-    let assignments = |value: &dyn Fn(usize, &Column) -> String, stored: &str| -> Vec<String> {
-        table
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.primary_key.is_none())
-            .map(|(i, c)| {
-                let column = pg_ident(&c.name);
-                if keeps(c) {
-                    format!("{column} = coalesce({}, {stored}{column})", typed(i, c))
-                } else {
-                    format!("{column} = {}", value(i, c))
-                }
-            })
-            .collect()
-    };
-    let insert = format!(
-        "INSERT INTO {table_sql} (\n{list}\n) VALUES (\n{}\n)",
-        sql::wrap_list(&values, "  ")
-    );
-    let excluded = assignments(
-        &|_, c| format!("EXCLUDED.{}", pg_ident(&c.name)),
-        &format!("{table_sql}."),
-    );
-    let upsert = if excluded.is_empty() {
-        format!("{insert}\nON CONFLICT ({key}) DO NOTHING")
-    } else {
-        format!(
-            "{insert}\nON CONFLICT ({key}) DO UPDATE SET\n{}",
-            sql::wrap_list(&excluded, "  ")
-        )
-    };
-    let sets = assignments(&|i, _| format!("${}", i + 1), "");
-    let update = if sets.is_empty() {
-        // Every column is the key: an update changes nothing, but says whether the row is there.
-        let first = table.key_columns().next().map_or_else(String::new, |c| {
-            let column = pg_ident(&c.name);
-            format!("{column} = {column}")
-        });
-        format!("UPDATE {table_sql} SET {first} WHERE {by_field}")
-    } else {
-        format!(
-            "UPDATE {table_sql} SET\n{}\nWHERE {by_field}",
-            sql::wrap_list(&sets, "  ")
-        )
-    };
-    let select = |filter: &str| format!("SELECT\n{list}\nFROM {table_sql}\n{filter}");
-    let finders = sql::indexes(table)
-        .into_iter()
-        .map(|index| {
-            let conditions: Vec<String> = index
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(i, name)| {
-                    let column = pg_ident(name);
-                    let at = i + 1;
-                    let nullable = table
-                        .columns
-                        .iter()
-                        .any(|c| c.name == *name && c.ty.nullable);
-                    // As SQLite's `IS`: `None` finds the rows without a value. Not `IS NOT
-                    // DISTINCT FROM`, which no index serves; planned with the value bound,
-                    // this is `= value` or `IS NULL`, and the index serves both.
-                    if nullable && !index.unique {
-                        format!("({column} = ${at} OR ({column} IS NULL AND ${at} IS NULL))")
-                    } else {
-                        format!("{column} = ${at}")
-                    }
-                })
-                .collect();
-            let filter = conditions.join(" AND ");
-            let sql = if index.unique {
-                select(&format!("WHERE {filter}"))
-            } else {
-                select(&format!("WHERE {filter}\nORDER BY {key}"))
-            };
-            Finder {
-                name: index.columns.join("_and_"),
-                columns: index.columns,
-                unique: index.unique,
-                sql,
-            }
-        })
-        .collect();
-    RowStatements {
-        insert,
-        upsert,
-        update,
-        select: select(&format!("WHERE {by_key}")),
-        select_all: select(&format!("ORDER BY {key}")),
-        delete: format!("DELETE FROM {table_sql} WHERE {by_key}"),
-        count: format!("SELECT count(*) FROM {table_sql}"),
-        finders,
-    }
-}
-
-/// The whole PostgreSQL migration as one commented script in one transaction, as
-/// `sql::migration_script` is for SQLite.
-pub(crate) fn migration_script<'t>(table: &'t Table, drop_legacy: bool) -> SqlText<'t> {
-    let name = table.table_name();
-    let indexes = index_sql(table);
-    let mut script = SqlText::default();
-    let mut out = String::new();
-    let mut step = 0;
-    let mut next_step = || {
-        step += 1;
-        step
-    };
-    match table.legacy_name() {
-        Some(legacy) => {
-            let _ = writeln!(
-                out,
-                "-- Migrates {legacy} to {name} on PostgreSQL.\n\
-                 -- Generated by #[wrkflw_table] from `{ident}`; the same struct always gives this text.\n\
-                 --\n\
-                 -- Assumes the legacy table {legacy} exists, with columns whose values the\n\
-                 -- new table's types take. On a database without it the copy step fails and\n\
-                 -- nothing is applied; `migrate()` checks first and only creates the table there.\n\
-                 --\n\
-                 -- One transaction: every step applies, or none. Run it so that it stops at\n\
-                 -- the first error, e.g. `psql -v ON_ERROR_STOP=1 -f migration.sql`.",
-                ident = table.ident,
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "-- Creates {name} on PostgreSQL.\n\
-                 -- Generated by #[wrkflw_table] from `{ident}`; the same struct always gives this text.\n\
-                 -- There is no legacy table to migrate from (no `rename_from`).",
-                ident = table.ident,
-            );
-        }
-    }
-    out.push_str("\nBEGIN;\n\n");
-    let _ = writeln!(
-        out,
-        "-- Step {}: create the new table. IF NOT EXISTS keeps one that is already there.",
-        next_step(),
-    );
-    script.push_str(&std::mem::take(&mut out));
-    script.append(create_sql(table));
-    out.push_str(";\n\n");
-    if !indexes.is_empty() {
-        let _ = writeln!(out, "-- Step {}: create its indexes.", next_step());
-        for index in &indexes {
-            let _ = writeln!(out, "{index};");
-        }
-        out.push('\n');
-    }
-    if let (Some(legacy), Some(copy)) = (table.legacy_name(), copy_sql(table)) {
-        let key = key_list(table);
-        let _ = writeln!(
-            out,
-            "-- Step {step}: copy the rows of {legacy}. A row whose {key} is already in\n\
-             -- {name} is skipped, so the script can run again. Any other row the new\n\
-             -- table rejects (a NULL in a NOT NULL column) stops the script instead of\n\
-             -- being dropped silently.\n\
-             {copy};\n",
-            step = next_step(),
-        );
-        let drops = drop_legacy_sql(table);
-        let step = next_step();
-        if drop_legacy {
-            let _ = writeln!(
-                out,
-                "-- Step {step}: drop the legacy table; its indexes go with it."
-            );
-            for statement in &drops {
-                let _ = writeln!(out, "{statement};");
-            }
-        } else {
-            let _ = writeln!(
-                out,
-                "-- Step {step} (not run): the legacy table is kept. Once you have checked\n\
-                 -- {name}, drop {legacy} (its indexes go with it) with:"
-            );
-            for statement in &drops {
-                let _ = writeln!(out, "-- {statement};");
-            }
-        }
-        out.push('\n');
-    }
-    out.push_str("COMMIT;\n");
-    script.push_str(&out);
-    script
-}
-
 /// Every word PostgreSQL does not take as a bare name everywhere: its reserved keywords and
 /// those that can name a column but not a type or function, or the reverse (`pg_get_keywords()`
 /// categories R, T and C, from PostgreSQL 15 to 17). A test checks this list against the
@@ -494,7 +132,10 @@ mod tests {
     use syn::DeriveInput;
 
     use super::*;
+    use crate::ast::Table;
     use crate::errors::Errors;
+    use crate::sql::Dialect::Postgres;
+    use crate::sql::{copy_sql, create_sql, drop_legacy_sql, migration_script, row_statements};
 
     fn with_table(
         item: proc_macro2::TokenStream,
@@ -547,7 +188,7 @@ mod tests {
             ),
             quote!(strict),
             |table| {
-                let sql = create_sql(table);
+                let sql = create_sql(table, Postgres);
                 assert_eq!(sql.as_plain(), None);
                 assert_eq!(
                     sql.shown(),
@@ -577,7 +218,7 @@ mod tests {
             ),
             quote!(),
             |table| {
-                let rows = row_statements(table);
+                let rows = row_statements(table, Postgres);
                 assert_eq!(
                     rows.insert,
                     "INSERT INTO wrkflw_run (\n  id, tag, tries\n) VALUES (\n  $1, $2, coalesce($3::SMALLINT, 0)\n)"
@@ -616,13 +257,13 @@ mod tests {
             ),
             quote!(),
             |table| {
-                let rows = row_statements(table);
+                let rows = row_statements(table, Postgres);
                 assert!(rows.upsert.ends_with("\nON CONFLICT (a, b) DO NOTHING"));
                 assert_eq!(
                     rows.update,
                     "UPDATE wrkflw_pair SET a = a WHERE a = $1 AND b = $2"
                 );
-                assert!(create_sql(table)
+                assert!(create_sql(table, Postgres)
                     .shown()
                     .ends_with("  b INTEGER NOT NULL,\n  PRIMARY KEY (a, b)\n)"));
             },
@@ -640,10 +281,10 @@ mod tests {
             ),
             quote!(),
             |table| {
-                assert_eq!(copy_sql(table), None);
-                assert!(drop_legacy_sql(table).is_empty());
-                let script = migration_script(table, true).shown();
-                assert_eq!(script, migration_script(table, false).shown());
+                assert_eq!(copy_sql(table, Postgres), None);
+                assert!(drop_legacy_sql(table, Postgres).is_empty());
+                let script = migration_script(table, true, Postgres).shown();
+                assert_eq!(script, migration_script(table, false, Postgres).shown());
                 assert_eq!(
                     script,
                     "-- Creates wrkflw_note on PostgreSQL.

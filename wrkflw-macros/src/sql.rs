@@ -1,10 +1,98 @@
 //! The SQL text that `#[wrkflw_table]` generates, built by plain functions from the checked
 //! model. Everything here is deterministic: the same struct always gives the same text.
+//!
+//! Each statement has one shape for both engines; a [`Dialect`] says how each spells names,
+//! types, defaults and parameters, and adds what only one of them needs.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
+
+use syn::LitStr;
 
 use crate::ast::{Column, Table, ON_DELETE};
 use crate::names::sql_ident;
+use crate::pg_default::pg_default;
+use crate::pg_sql::{self, pg_ident};
+
+/// The engine a text is written for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Dialect {
+    Sqlite,
+    /// See `pg_sql` for what differs on PostgreSQL, and why.
+    Postgres,
+}
+
+impl Dialect {
+    /// A valid identifier, quoted where this engine needs it.
+    pub(crate) fn ident(self, name: &str) -> Cow<'_, str> {
+        match self {
+            Dialect::Sqlite => sql_ident(name),
+            Dialect::Postgres => pg_ident(name),
+        }
+    }
+
+    fn column_type(self, column: &Column) -> &'static str {
+        match self {
+            Dialect::Sqlite => column.ty.sql.as_sql(),
+            Dialect::Postgres => pg_sql::column_type(column).as_sql(),
+        }
+    }
+
+    /// The column's default expression here: SQLite's as written, PostgreSQL's translated.
+    fn default(self, column: &Column) -> Option<String> {
+        match self {
+            Dialect::Sqlite => column.default.as_ref().map(LitStr::value),
+            Dialect::Postgres => pg_default(column).ok().flatten(),
+        }
+    }
+
+    /// The parameter of the field at `at` (from 1).
+    fn param(self, at: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("?{at}"),
+            Dialect::Postgres => format!("${at}"),
+        }
+    }
+
+    /// A parameter where nothing around it tells its type (inside `coalesce`): PostgreSQL
+    /// infers a parameter's type from the column it meets, and there it meets none.
+    fn typed_param(self, at: usize, column: &Column) -> String {
+        match self {
+            Dialect::Sqlite => self.param(at),
+            Dialect::Postgres => format!("${at}::{}", self.column_type(column)),
+        }
+    }
+
+    /// `column` matched against the parameter at `at` so that `None` finds the rows without a
+    /// value, through the column's index: SQLite reads `IS` as `=` for an index. PostgreSQL's
+    /// `IS NOT DISTINCT FROM` would use no index; planned with the value bound, this form is
+    /// `= value` or `IS NULL`, and the index serves both.
+    fn matches_null_too(self, column: &str, at: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("{column} IS ?{at}"),
+            Dialect::Postgres => {
+                format!("({column} = ${at} OR ({column} IS NULL AND ${at} IS NULL))")
+            }
+        }
+    }
+
+    /// The row an upsert proposed.
+    fn excluded(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "excluded",
+            Dialect::Postgres => "EXCLUDED",
+        }
+    }
+
+    /// How an upsert's `SET` names a column of the stored row: PostgreSQL reads a bare name
+    /// there as ambiguous with `EXCLUDED`'s.
+    fn stored(self, table_sql: &str) -> String {
+        match self {
+            Dialect::Sqlite => String::new(),
+            Dialect::Postgres => format!("{table_sql}."),
+        }
+    }
+}
 
 /// SQL text that may name another table: a `references = Other` column needs `Other`'s name
 /// and key, which only the compiler knows (`<Other as Table>::TABLE_NAME`). Plain text
@@ -68,53 +156,61 @@ impl<'t> SqlText<'t> {
 }
 
 /// `CREATE TABLE IF NOT EXISTS ...`, one column a line, in field order; a composite key as a
-/// last `PRIMARY KEY (a, b)` line; `STRICT` when asked.
-pub(crate) fn create_sql<'t>(table: &'t Table) -> SqlText<'t> {
+/// last `PRIMARY KEY (a, b)` line; `STRICT` when asked (on SQLite: PostgreSQL's types are
+/// always strict).
+pub(crate) fn create_sql<'t>(table: &'t Table, dialect: Dialect) -> SqlText<'t> {
     let composite = table.key_columns().count() > 1;
     let mut out = SqlText::default();
     out.push_str(&format!(
         "CREATE TABLE IF NOT EXISTS {} (\n  ",
-        sql_ident(&table.table_name())
+        dialect.ident(&table.table_name())
     ));
     for (i, column) in table.columns.iter().enumerate() {
         if i > 0 {
             out.push_str(",\n  ");
         }
-        out.append(column_definition(table, column, composite));
+        out.append(column_definition(table, column, composite, dialect));
     }
     if composite {
-        let keys: Vec<String> = table
-            .key_columns()
-            .map(|c| sql_ident(&c.name).into_owned())
-            .collect();
-        out.push_str(&format!(",\n  PRIMARY KEY ({})", keys.join(", ")));
+        out.push_str(&format!(",\n  PRIMARY KEY ({})", key_list(table, dialect)));
     }
     out.push_str("\n)");
-    if table.args.strict.is_some() {
+    if table.args.strict.is_some() && dialect == Dialect::Sqlite {
         out.push_str(" STRICT");
     }
     out
 }
 
-fn column_definition<'t>(table: &'t Table, column: &'t Column, composite: bool) -> SqlText<'t> {
-    let mut line = format!("{} {}", sql_ident(&column.name), column.ty.sql.as_sql());
+fn column_definition<'t>(
+    table: &'t Table,
+    column: &'t Column,
+    composite: bool,
+    dialect: Dialect,
+) -> SqlText<'t> {
+    let mut line = format!(
+        "{} {}",
+        dialect.ident(&column.name),
+        dialect.column_type(column)
+    );
     if !column.ty.nullable {
         line.push_str(" NOT NULL");
     }
     if column.primary_key.is_some() && !composite {
         line.push_str(" PRIMARY KEY");
     }
-    if let Some(default) = &column.default {
-        let _ = write!(line, " DEFAULT ({})", default.value());
+    if let Some(default) = dialect.default(column) {
+        let _ = write!(line, " DEFAULT ({default})");
     }
     let mut out = SqlText::default();
     out.push_str(&line);
     if let Some(target) = &column.references {
         out.push_str(" REFERENCES ");
         match referenced_here(table, target) {
-            Some((name, key)) => {
-                out.push_str(&format!("{} ({})", sql_ident(&name), sql_ident(&key)))
-            }
+            Some((name, key)) => out.push_str(&format!(
+                "{} ({})",
+                dialect.ident(&name),
+                dialect.ident(&key)
+            )),
             None => {
                 out.push(Piece::TableOf(target));
                 out.push_str(" (");
@@ -198,8 +294,8 @@ pub(crate) fn indexes(table: &Table) -> Vec<IndexDef> {
     out
 }
 
-/// One `CREATE [UNIQUE] INDEX IF NOT EXISTS` per index.
-pub(crate) fn index_sql(table: &Table) -> Vec<String> {
+/// One `CREATE [UNIQUE] INDEX IF NOT EXISTS` per index, with the same names on both engines.
+pub(crate) fn index_sql(table: &Table, dialect: Dialect) -> Vec<String> {
     let name = table.table_name();
     indexes(table)
         .iter()
@@ -207,13 +303,13 @@ pub(crate) fn index_sql(table: &Table) -> Vec<String> {
             let columns: Vec<String> = index
                 .columns
                 .iter()
-                .map(|c| sql_ident(c).into_owned())
+                .map(|c| dialect.ident(c).into_owned())
                 .collect();
             format!(
                 "CREATE {}INDEX IF NOT EXISTS {} ON {} ({})",
                 if index.unique { "UNIQUE " } else { "" },
-                sql_ident(&index.name),
-                sql_ident(&name),
+                dialect.ident(&index.name),
+                dialect.ident(&name),
                 columns.join(", ")
             )
         })
@@ -221,12 +317,21 @@ pub(crate) fn index_sql(table: &Table) -> Vec<String> {
 }
 
 /// The key's columns as SQL, joined with `, `.
-fn key_list(table: &Table) -> String {
+fn key_list(table: &Table, dialect: Dialect) -> String {
     let keys: Vec<String> = table
         .key_columns()
-        .map(|c| sql_ident(&c.name).into_owned())
+        .map(|c| dialect.ident(&c.name).into_owned())
         .collect();
     keys.join(", ")
+}
+
+/// Every column's name as SQL, in field order.
+fn column_names(table: &Table, dialect: Dialect) -> Vec<String> {
+    table
+        .columns
+        .iter()
+        .map(|c| dialect.ident(&c.name).into_owned())
+        .collect()
 }
 
 /// Copies every legacy row whose key is not in the new table yet.
@@ -234,31 +339,34 @@ fn key_list(table: &Table) -> String {
 /// `ON CONFLICT (key) DO NOTHING` skips only rows whose key is taken; a row that breaks
 /// another constraint (a NULL in a NOT NULL column) fails the statement instead of vanishing,
 /// as it would under `INSERT OR IGNORE`. SQLite needs a `WHERE` before `ON CONFLICT` in an
-/// `INSERT ... SELECT` to tell it from a join's `ON`, hence `WHERE true`.
-pub(crate) fn copy_sql(table: &Table) -> Option<String> {
+/// `INSERT ... SELECT` to tell it from a join's `ON`, hence `WHERE true` there.
+pub(crate) fn copy_sql(table: &Table, dialect: Dialect) -> Option<String> {
     let legacy = table.legacy_name()?;
     table.key_columns().next()?;
-    let columns: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| sql_ident(&c.name).into_owned())
-        .collect();
     // A renamed column reads its legacy name; `AS` keeps the pairing readable.
     let sources: Vec<String> = table
         .columns
         .iter()
         .map(|c| match &c.rename_from {
-            Some(old) => format!("{} AS {}", sql_ident(&old.value()), sql_ident(&c.name)),
-            None => sql_ident(&c.name).into_owned(),
+            Some(old) => format!(
+                "{} AS {}",
+                dialect.ident(&old.value()),
+                dialect.ident(&c.name)
+            ),
+            None => dialect.ident(&c.name).into_owned(),
         })
         .collect();
-    let list = wrap_list(&columns, "  ");
+    let list = wrap_list(&column_names(table, dialect), "  ");
     let source_list = wrap_list(&sources, "  ");
+    let join_guard = match dialect {
+        Dialect::Sqlite => "WHERE true\n",
+        Dialect::Postgres => "",
+    };
     Some(format!(
-        "INSERT INTO {} (\n{list}\n)\nSELECT\n{source_list}\nFROM {}\nWHERE true\nON CONFLICT ({}) DO NOTHING",
-        sql_ident(&table.table_name()),
-        sql_ident(&legacy),
-        key_list(table)
+        "INSERT INTO {} (\n{list}\n)\nSELECT\n{source_list}\nFROM {}\n{join_guard}ON CONFLICT ({}) DO NOTHING",
+        dialect.ident(&table.table_name()),
+        dialect.ident(&legacy),
+        key_list(table, dialect)
     ))
 }
 
@@ -291,10 +399,9 @@ pub(crate) struct Finder {
     pub(crate) sql: String,
 }
 
-pub(crate) fn row_statements(table: &Table) -> RowStatements {
-    let name = table.table_name();
-    let table_sql = sql_ident(&name);
-    let key = key_list(table);
+pub(crate) fn row_statements(table: &Table, dialect: Dialect) -> RowStatements {
+    let table_sql = dialect.ident(&table.table_name()).into_owned();
+    let key = key_list(table, dialect);
     let key_match = |position: &dyn Fn(usize, usize) -> usize| -> String {
         let conditions: Vec<String> = table
             .columns
@@ -302,41 +409,49 @@ pub(crate) fn row_statements(table: &Table) -> RowStatements {
             .enumerate()
             .filter(|(_, c)| c.primary_key.is_some())
             .enumerate()
-            .map(|(k, (i, c))| format!("{} = ?{}", sql_ident(&c.name), position(k, i)))
+            .map(|(k, (i, c))| {
+                format!(
+                    "{} = {}",
+                    dialect.ident(&c.name),
+                    dialect.param(position(k, i))
+                )
+            })
             .collect();
         conditions.join(" AND ")
     };
     // The key statements bind the key alone; the update binds every field.
     let by_key = key_match(&|k, _| k + 1);
     let by_field = key_match(&|_, i| i + 1);
-    let columns: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| sql_ident(&c.name).into_owned())
-        .collect();
-    let list = wrap_list(&columns, "  ");
+    let list = wrap_list(&column_names(table, dialect), "  ");
     // `?n` for a field; a defaulted `Option` field's `None` gives way to the default or to
-    // the stored value.
+    // the stored value. The field's `default` decides, on either engine, even where
+    // PostgreSQL has no default for it (`NULL`).
     let keeps = |column: &Column| column.ty.nullable && column.default.is_some();
     let values: Vec<String> = table
         .columns
         .iter()
         .enumerate()
-        .map(|(i, c)| match (&c.default, keeps(c)) {
-            (Some(default), true) => format!("coalesce(?{}, {})", i + 1, default.value()),
-            _ => format!("?{}", i + 1),
+        .map(|(i, c)| match (dialect.default(c), keeps(c)) {
+            (Some(default), true) => {
+                format!("coalesce({}, {default})", dialect.typed_param(i + 1, c))
+            }
+            _ => dialect.param(i + 1),
         })
         .collect();
-    let assignments = |value: &dyn Fn(usize, &Column) -> String| -> Vec<String> {
+    let stored = dialect.stored(&table_sql);
+    let assignments = |value: &dyn Fn(usize, &Column) -> String, stored: &str| -> Vec<String> {
         table
             .columns
             .iter()
             .enumerate()
             .filter(|(_, c)| c.primary_key.is_none())
             .map(|(i, c)| {
-                let column = sql_ident(&c.name);
+                let column = dialect.ident(&c.name);
                 if keeps(c) {
-                    format!("{column} = coalesce(?{}, {column})", i + 1)
+                    format!(
+                        "{column} = coalesce({}, {stored}{column})",
+                        dialect.typed_param(i + 1, c)
+                    )
                 } else {
                     format!("{column} = {}", value(i, c))
                 }
@@ -347,7 +462,10 @@ pub(crate) fn row_statements(table: &Table) -> RowStatements {
         "INSERT INTO {table_sql} (\n{list}\n) VALUES (\n{}\n)",
         wrap_list(&values, "  ")
     );
-    let excluded = assignments(&|_, c| format!("excluded.{}", sql_ident(&c.name)));
+    let excluded = assignments(
+        &|_, c| format!("{}.{}", dialect.excluded(), dialect.ident(&c.name)),
+        &stored,
+    );
     let upsert = if excluded.is_empty() {
         format!("{insert}\nON CONFLICT ({key}) DO NOTHING")
     } else {
@@ -356,11 +474,11 @@ pub(crate) fn row_statements(table: &Table) -> RowStatements {
             wrap_list(&excluded, "  ")
         )
     };
-    let sets = assignments(&|i, _| format!("?{}", i + 1));
+    let sets = assignments(&|i, _| dialect.param(i + 1), "");
     let update = if sets.is_empty() {
         // Every column is the key: an update changes nothing, but says whether the row is there.
         let first = table.key_columns().next().map_or_else(String::new, |c| {
-            let column = sql_ident(&c.name);
+            let column = dialect.ident(&c.name);
             format!("{column} = {column}")
         });
         format!("UPDATE {table_sql} SET {first} WHERE {by_field}")
@@ -379,16 +497,19 @@ pub(crate) fn row_statements(table: &Table) -> RowStatements {
                 .iter()
                 .enumerate()
                 .map(|(i, name)| {
-                    let column = sql_ident(name);
-                    // `IS` on a nullable column of a plain index, so that `None` finds the rows
-                    // without a value (SQLite reads an index for `IS` as for `=`). A unique
-                    // index holds any number of NULLs, so there `None` finds nothing.
+                    let column = dialect.ident(name);
+                    // On a nullable column of a plain index `None` finds the rows without a
+                    // value. A unique index holds any number of NULLs, so there `None` finds
+                    // nothing.
                     let nullable = table
                         .columns
                         .iter()
                         .any(|c| c.name == *name && c.ty.nullable);
-                    let is = if nullable && !index.unique { "IS" } else { "=" };
-                    format!("{column} {is} ?{}", i + 1)
+                    if nullable && !index.unique {
+                        dialect.matches_null_too(&column, i + 1)
+                    } else {
+                        format!("{column} = {}", dialect.param(i + 1))
+                    }
                 })
                 .collect();
             let filter = conditions.join(" AND ");
@@ -420,18 +541,22 @@ pub(crate) fn row_statements(table: &Table) -> RowStatements {
 /// Drops the legacy table. SQLite drops a table's indexes with it; naming them by the
 /// original library's rule (`DROP INDEX idx_{legacy}_{column}`) could instead drop another
 /// table's index that happens to carry that name, since index names are global.
-pub(crate) fn drop_legacy_sql(table: &Table) -> Vec<String> {
+pub(crate) fn drop_legacy_sql(table: &Table, dialect: Dialect) -> Vec<String> {
     table
         .legacy_name()
-        .map(|legacy| format!("DROP TABLE IF EXISTS {}", sql_ident(&legacy)))
+        .map(|legacy| format!("DROP TABLE IF EXISTS {}", dialect.ident(&legacy)))
         .into_iter()
         .collect()
 }
 
 /// The whole migration as one commented script, as a migration guide would print it.
-pub(crate) fn migration_script<'t>(table: &'t Table, drop_legacy: bool) -> SqlText<'t> {
+pub(crate) fn migration_script<'t>(
+    table: &'t Table,
+    drop_legacy: bool,
+    dialect: Dialect,
+) -> SqlText<'t> {
     let name = table.table_name();
-    let indexes = index_sql(table);
+    let indexes = index_sql(table, dialect);
     let mut script = SqlText::default();
     let mut out = String::new();
     let mut step = 0;
@@ -439,9 +564,10 @@ pub(crate) fn migration_script<'t>(table: &'t Table, drop_legacy: bool) -> SqlTe
         step += 1;
         step
     };
+    let ident = table.ident;
 
-    match table.legacy_name() {
-        Some(legacy) => {
+    match (table.legacy_name(), dialect) {
+        (Some(legacy), Dialect::Sqlite) => {
             let _ = writeln!(
                 out,
                 "-- Migrates {legacy} to {name}.\n\
@@ -453,20 +579,41 @@ pub(crate) fn migration_script<'t>(table: &'t Table, drop_legacy: bool) -> SqlTe
                  --\n\
                  -- One transaction: every step applies, or none. Run it so that it stops at\n\
                  -- the first error, e.g. `sqlite3 -bail app.db < migration.sql`.",
-                ident = table.ident,
             );
         }
-        None => {
+        (Some(legacy), Dialect::Postgres) => {
             let _ = writeln!(
                 out,
-                "-- Creates {name}.\n\
+                "-- Migrates {legacy} to {name} on PostgreSQL.\n\
+                 -- Generated by #[wrkflw_table] from `{ident}`; the same struct always gives this text.\n\
+                 --\n\
+                 -- Assumes the legacy table {legacy} exists, with columns whose values the\n\
+                 -- new table's types take. On a database without it the copy step fails and\n\
+                 -- nothing is applied; `migrate()` checks first and only creates the table there.\n\
+                 --\n\
+                 -- One transaction: every step applies, or none. Run it so that it stops at\n\
+                 -- the first error, e.g. `psql -v ON_ERROR_STOP=1 -f migration.sql`.",
+            );
+        }
+        (None, _) => {
+            let engine = match dialect {
+                Dialect::Sqlite => "",
+                Dialect::Postgres => " on PostgreSQL",
+            };
+            let _ = writeln!(
+                out,
+                "-- Creates {name}{engine}.\n\
                  -- Generated by #[wrkflw_table] from `{ident}`; the same struct always gives this text.\n\
                  -- There is no legacy table to migrate from (no `rename_from`).",
-                ident = table.ident,
             );
         }
     }
-    out.push_str("\nBEGIN IMMEDIATE;\n\n");
+    // SQLite takes the write lock at once, so that no other writer slips in between the
+    // steps; PostgreSQL locks each table as a step reaches it.
+    out.push_str(match dialect {
+        Dialect::Sqlite => "\nBEGIN IMMEDIATE;\n\n",
+        Dialect::Postgres => "\nBEGIN;\n\n",
+    });
 
     let _ = writeln!(
         out,
@@ -474,7 +621,7 @@ pub(crate) fn migration_script<'t>(table: &'t Table, drop_legacy: bool) -> SqlTe
         next_step(),
     );
     script.push_str(&std::mem::take(&mut out));
-    script.append(create_sql(table));
+    script.append(create_sql(table, dialect));
     out.push_str(";\n\n");
     if !indexes.is_empty() {
         let _ = writeln!(out, "-- Step {}: create its indexes.", next_step());
@@ -483,19 +630,25 @@ pub(crate) fn migration_script<'t>(table: &'t Table, drop_legacy: bool) -> SqlTe
         }
         out.push('\n');
     }
-    if let (Some(legacy), Some(copy)) = (table.legacy_name(), copy_sql(table)) {
-        let key = key_list(table);
+    if let (Some(legacy), Some(copy)) = (table.legacy_name(), copy_sql(table, dialect)) {
+        let key = key_list(table, dialect);
+        let rejected = match dialect {
+            Dialect::Sqlite => {
+                "stops the script, where\n\
+                 -- INSERT OR IGNORE would drop it silently. `WHERE true` lets SQLite read\n\
+                 -- ON CONFLICT as part of the INSERT rather than of a join."
+            }
+            Dialect::Postgres => "stops the script instead of\n-- being dropped silently.",
+        };
         let _ = writeln!(
             out,
             "-- Step {step}: copy the rows of {legacy}. A row whose {key} is already in\n\
              -- {name} is skipped, so the script can run again. Any other row the new\n\
-             -- table rejects (a NULL in a NOT NULL column) stops the script, where\n\
-             -- INSERT OR IGNORE would drop it silently. `WHERE true` lets SQLite read\n\
-             -- ON CONFLICT as part of the INSERT rather than of a join.\n\
+             -- table rejects (a NULL in a NOT NULL column) {rejected}\n\
              {copy};\n",
             step = next_step(),
         );
-        let drops = drop_legacy_sql(table);
+        let drops = drop_legacy_sql(table, dialect);
         let step = next_step();
         if drop_legacy {
             let _ = writeln!(
@@ -548,7 +701,7 @@ mod tests {
     use quote::quote;
     use syn::DeriveInput;
 
-    use super::create_sql;
+    use super::{create_sql, Dialect};
     use crate::ast::Table;
     use crate::errors::Errors;
 
@@ -568,7 +721,7 @@ mod tests {
         let mut errors = Errors::default();
         let table = Table::from_syn(quote!(strict), &input, &mut errors).unwrap();
         assert!(errors.finish().is_ok());
-        let sql = create_sql(&table);
+        let sql = create_sql(&table, Dialect::Sqlite);
         assert_eq!(sql.as_plain(), None);
         assert_eq!(
             sql.shown(),
