@@ -157,15 +157,44 @@ FROM main.{CONFLICTS_TABLE} AS c WHERE c.table_name = ?1",
 }
 
 impl Logged {
-    /// A conflict still to be settled: another row under the key, nothing decided yet.
+    fn standing(&self) -> Standing {
+        Standing {
+            reason: self.reason,
+            settled: self.settled,
+            state: self.state,
+        }
+    }
+
+    /// See [`Standing::pending_conflict`].
     pub(crate) fn pending_conflict(&self) -> bool {
+        self.standing().pending_conflict()
+    }
+
+    /// See [`Standing::written`].
+    pub(crate) fn written(&self, policy: OnConflict) -> bool {
+        self.standing().written(policy)
+    }
+}
+
+/// Where a logged key stands, on either engine: why it was logged, how it was settled, and
+/// the two tables now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Standing {
+    pub(crate) reason: Reason,
+    pub(crate) settled: Settled,
+    pub(crate) state: State,
+}
+
+impl Standing {
+    /// A conflict still to be settled: another row under the key, nothing decided yet.
+    pub(crate) fn pending_conflict(self) -> bool {
         self.reason == Reason::KeyTaken
             && self.settled == Settled::Pending
             && self.state == State::Differs
     }
 
     /// Whether settling writes this legacy row into the table under `policy`.
-    pub(crate) fn written(&self, policy: OnConflict) -> bool {
+    pub(crate) fn written(self, policy: OnConflict) -> bool {
         match self.state {
             State::NullKey => true,
             State::Free => self.settled != Settled::TookLegacy,

@@ -8,7 +8,7 @@ use std::fmt;
 
 use crate::ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
 use crate::spec::TableSpec;
-use crate::{LegacyTable, OnConflict};
+use crate::{CaptureStatus, LegacyTable, OnConflict};
 
 /// What [`migrate`](crate::migrate) would run on a database now, statement by statement,
 /// each with its reason. From [`plan`](crate::plan()), [`Table::plan`](crate::Table::plan) or
@@ -572,6 +572,39 @@ impl From<LegacyTable> for LegacyFate {
         match legacy {
             LegacyTable::Keep => LegacyFate::Keep,
             LegacyTable::Drop => LegacyFate::Drop,
+        }
+    }
+}
+
+/// The change capture found on a legacy table, against what the struct installs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// Exactly as this struct installs it.
+    Intact,
+    /// As an earlier shape of the struct installed it (the ledger's checksum): the capture
+    /// ran without a gap and only needs replacing.
+    Outdated,
+    /// Recorded in the ledger but missing or changed: writes may have gone uncaptured.
+    Altered,
+    /// Never installed (the ledger records none).
+    Absent,
+}
+
+impl Found {
+    /// The capture after a run that leaves the legacy table to `fate`, for the report. A
+    /// table whose legacy table a later table of the run drops ends the run without one too.
+    pub(crate) fn status(self, fate: LegacyFate) -> Option<CaptureStatus> {
+        let dropped = matches!(
+            fate,
+            LegacyFate::Drop | LegacyFate::DroppedLater | LegacyFate::DroppedAtEnd
+        );
+        match (dropped, self) {
+            (true, Found::Absent) => None,
+            (true, _) => Some(CaptureStatus::Removed),
+            (false, Found::Intact) => Some(CaptureStatus::Active),
+            (false, Found::Outdated) => Some(CaptureStatus::Updated),
+            (false, Found::Altered) => Some(CaptureStatus::Restored),
+            (false, Found::Absent) => Some(CaptureStatus::Installed),
         }
     }
 }

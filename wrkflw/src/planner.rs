@@ -16,7 +16,7 @@ use crate::ledger::{
 };
 use crate::link::Link;
 pub(crate) use crate::plan::LegacyFate;
-use crate::plan::{Action, Context, CopyPath, Counting, Plan, PlannedStep};
+use crate::plan::{Action, Context, CopyPath, Counting, Found, Plan, PlannedStep};
 use crate::rebuild;
 use crate::schema::{self, TableColumn};
 use crate::spec::TableSpec;
@@ -57,20 +57,6 @@ pub(crate) struct LegacyPlan {
     /// A legacy key column and the table's have different affinities, so distinct legacy
     /// keys may become one key in the table (`'01'` and `'1'`).
     pub(crate) keys_may_merge: bool,
-}
-
-/// The capture triggers found on the legacy table, against what this struct installs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Found {
-    /// All of them, exactly as this struct writes them.
-    Intact,
-    /// All of them, as an earlier shape of the struct wrote them (the ledger's checksum): the
-    /// capture ran without a gap and only needs replacing.
-    Outdated,
-    /// Recorded in the ledger but missing or changed: writes may have gone uncaptured.
-    Altered,
-    /// Never installed (the ledger records none).
-    Absent,
 }
 
 impl TablePlan {
@@ -311,19 +297,7 @@ impl TablePlan {
         }
         // A table whose legacy table a later table of the run drops ends the run without a
         // capture too.
-        let capture = match (fate, found) {
-            (
-                LegacyFate::Drop | LegacyFate::DroppedLater | LegacyFate::DroppedAtEnd,
-                Found::Absent,
-            ) => None,
-            (LegacyFate::Drop | LegacyFate::DroppedLater | LegacyFate::DroppedAtEnd, _) => {
-                Some(CaptureStatus::Removed)
-            }
-            (_, Found::Intact) => Some(CaptureStatus::Active),
-            (LegacyFate::Keep, Found::Outdated) => Some(CaptureStatus::Updated),
-            (LegacyFate::Keep, Found::Altered) => Some(CaptureStatus::Restored),
-            (LegacyFate::Keep, Found::Absent) => Some(CaptureStatus::Installed),
-        };
+        let capture = found.status(fate);
         let capture_checksum = match capture {
             Some(CaptureStatus::Removed) | None => None,
             Some(_) if install => Some(capture::fingerprint(

@@ -9,6 +9,7 @@ use ::postgres::Transaction;
 use super::failure::is_data_exception;
 use super::link::Link;
 use super::sql_text::{literal, qualified, NOW};
+pub(crate) use crate::conflicts::{Reason, Settled, Standing, State};
 use crate::ledger::CONFLICTS_TABLE;
 use crate::OnConflict;
 
@@ -28,52 +29,23 @@ pub(crate) struct Logged {
     pub(crate) converts: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Reason {
-    KeyTaken,
-    Rejected,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Settled {
-    Pending,
-    KeptTable,
-    TookLegacy,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
-    /// The legacy row is gone.
-    Gone,
-    /// The legacy row's key has a NULL in it: it cannot be written to the table.
-    NullKey,
-    /// The table does not hold the key (any more).
-    Free,
-    /// The table holds the key with the legacy row's values.
-    Same,
-    /// The table holds the key with other values.
-    Differs,
-}
-
 impl Logged {
-    /// A conflict still to be settled: another row under the key, nothing decided yet.
-    pub(crate) fn pending_conflict(&self) -> bool {
-        self.reason == Reason::KeyTaken
-            && self.settled == Settled::Pending
-            && self.state == State::Differs
+    fn standing(&self) -> Standing {
+        Standing {
+            reason: self.reason,
+            settled: self.settled,
+            state: self.state,
+        }
     }
 
-    /// Whether settling writes this legacy row into the table under `policy`.
+    /// See [`Standing::pending_conflict`].
+    pub(crate) fn pending_conflict(&self) -> bool {
+        self.standing().pending_conflict()
+    }
+
+    /// See [`Standing::written`].
     pub(crate) fn written(&self, policy: OnConflict) -> bool {
-        match self.state {
-            State::NullKey => true,
-            State::Free => self.settled != Settled::TookLegacy,
-            State::Differs => {
-                (self.reason == Reason::Rejected && self.settled == Settled::Pending)
-                    || (self.pending_conflict() && policy == OnConflict::TakeLegacy)
-            }
-            State::Gone | State::Same => false,
-        }
+        self.standing().written(policy)
     }
 
     /// Whether the table could hold the legacy row.

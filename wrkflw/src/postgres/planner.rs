@@ -21,7 +21,7 @@ use super::link::Link;
 use super::spec::PgSpec;
 use super::sql_text::{ident, literal, qualified};
 use crate::ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
-use crate::plan::{Action, CopyPath, LegacyFate, Plan, PlannedStep};
+use crate::plan::{Action, CopyPath, Found, LegacyFate, Plan, PlannedStep};
 use crate::{CaptureStatus, Error, KeyProblem, OnConflict, Result, Step};
 
 /// What a table's plan needs to know of the `PgMigrator` run it is part of.
@@ -150,20 +150,6 @@ impl Snapshot {
                 && (legacy.column(c.legacy_name()).is_some() || legacy.column(c.name).is_some())
         })
     }
-}
-
-/// The capture on the legacy table, against what this struct installs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Found {
-    /// Exactly as this struct installs it.
-    Intact,
-    /// As an earlier shape of the struct installed it (the ledger's fingerprint): it ran
-    /// without a gap and only needs replacing.
-    Outdated,
-    /// Recorded in the ledger but missing or changed: writes may have gone uncaptured.
-    Altered,
-    /// Never installed (the ledger records none).
-    Absent,
 }
 
 fn found(capture: &Capture, snapshot: &Snapshot, previous: Option<&ledger::Entry>) -> Found {
@@ -522,14 +508,7 @@ impl TablePlan {
             });
         }
 
-        let capture_status = match (dropping, fate, found) {
-            (true, _, Found::Absent) => None,
-            (true, _, _) => Some(CaptureStatus::Removed),
-            (false, _, Found::Intact) => Some(CaptureStatus::Active),
-            (false, _, Found::Outdated) => Some(CaptureStatus::Updated),
-            (false, _, Found::Altered) => Some(CaptureStatus::Restored),
-            (false, _, Found::Absent) => Some(CaptureStatus::Installed),
-        };
+        let capture_status = found.status(fate);
         let fingerprint = match capture_status {
             Some(CaptureStatus::Removed) | None => None,
             Some(_) => Some(capture.fingerprint()),
