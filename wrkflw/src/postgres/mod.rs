@@ -93,6 +93,7 @@ mod planner;
 pub(crate) mod rows;
 mod spec;
 mod sql_text;
+mod storage;
 mod table;
 #[doc(hidden)]
 pub mod value;
@@ -104,4 +105,5 @@ pub use ::postgres::{Client, GenericClient, NoTls};
 
 pub use lock::MIGRATION_LOCK_KEY;
 pub use migrate::{migrate, plan, PgMigrator, DEFAULT_LOCK_TIMEOUT};
+pub use storage::PgWorkflowStorage;
 pub use table::{PgColumn, PgKey, PgKeyPart, PgTable, PgType};
