@@ -133,3 +133,34 @@ fn readme_step_example_runs_as_shown() {
         Some(step)
     );
 }
+
+#[test]
+fn readme_shows_the_postgres_script_verbatim() {
+    use wrkflw::postgres::PgTable;
+    let script = WorkflowRun::pg_migration_sql(LegacyTable::Keep);
+    assert!(
+        README.contains(&format!("```sql\n{script}```")),
+        "README.md's PostgreSQL ```sql block differs from WorkflowRun::pg_migration_sql(LegacyTable::Keep):\n{script}"
+    );
+}
+
+/// The README's PostgreSQL example is `wrkflw::postgres`' doc example, which rustdoc compiles.
+#[test]
+fn readme_shows_the_compiled_postgres_example() {
+    const MODULE: &str = include_str!("../../wrkflw/src/postgres/mod.rs");
+    let start = MODULE.find("//! ```no_run\n").unwrap() + "//! ```no_run\n".len();
+    let end = start + MODULE[start..].find("//! ```\n").unwrap();
+    let shown: Vec<&str> = MODULE[start..end]
+        .lines()
+        .map(|line| {
+            line.strip_prefix("//! ")
+                .unwrap_or(line.trim_start_matches("//!"))
+        })
+        .filter(|line| !line.starts_with("# "))
+        .collect();
+    let block = format!("```rust\n{}\n```", shown.join("\n"));
+    assert!(
+        README.contains(&block),
+        "README.md differs from the example:\n{block}"
+    );
+}

@@ -8,6 +8,41 @@
 //! Async callers run these calls on a blocking thread (`tokio::task::spawn_blocking`): the
 //! client blocks the thread it runs on.
 //!
+//! ```no_run
+//! use wrkflw::postgres::{Client, NoTls, PgMigrator, PgTable, PgWorkflowStorage};
+//! use wrkflw::{wrkflw_table, LegacyTable};
+//!
+//! #[wrkflw_table(rename_from = "workflow_runs")]
+//! #[derive(Debug, Clone, PartialEq)]
+//! pub struct WorkflowRun {
+//!     #[wrkflw(primary_key)]
+//!     pub run_id: String,
+//!     #[wrkflw(index)]
+//!     pub status: String,
+//!     #[wrkflw(default = "unixepoch()")]
+//!     pub created_at: Option<i64>,
+//! }
+//!
+//! let mut client = Client::connect("host=db user=app dbname=app", NoTls)?;
+//! // Every table in one transaction, serialized against other application servers.
+//! let reports = PgMigrator::new()
+//!     .table::<WorkflowRun>()
+//!     .run(&mut client, LegacyTable::Keep)?;
+//! println!("{}", reports[0]);
+//!
+//! let run = WorkflowRun { run_id: "run-1".into(), status: "running".into(), created_at: None };
+//! run.insert(&mut client)?;
+//! let same = WorkflowRun::get(&mut client, "run-1")?;
+//! let running = WorkflowRun::pg_find_by_status(&mut client, "running")?;
+//! assert_eq!(running.len(), 1);
+//! println!("{}", WorkflowRun::PG_CREATE_SQL);
+//!
+//! // The original library's storage, shared by every application server.
+//! let storage = PgWorkflowStorage::connect("host=db user=app dbname=app")?;
+//! # let _ = (same, storage);
+//! # Ok::<(), wrkflw::Error>(())
+//! ```
+//!
 //! Bring [`PgTable`] into scope where rows are read and written on PostgreSQL. Where
 //! [`Table`](crate::Table) is in scope too, a method both traits have (`insert`, `get`,
 //! `migrate`, ...) is ambiguous: call it as `PgTable::insert(&run, &mut client)`.
