@@ -24,14 +24,17 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use wrkflw::postgres::driver::{
-    Client, Config, Error as PgError, GenericClient, NoTls, Row, ToStatement,
-};
+use wrkflw::postgres::driver::{Client, Config, Error as PgError, GenericClient, Row, ToStatement};
 use wrkflw::postgres::PgTable;
 
 #[path = "../../wrkflw/examples/seed/mod.rs"]
 #[allow(dead_code)]
 mod seed;
+
+/// The tests' database per run (`PgDb`), dropped with its connections at the end.
+#[path = "../../tests/src/pg.rs"]
+#[allow(dead_code)]
+mod pg;
 
 use seed::WorkflowRun;
 
@@ -56,53 +59,6 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 const HAND_SELECT: &str = "SELECT run_id, workflow_id, status, execution_path, step_results,
   state, input_data, result, error, created_at, updated_at
 FROM wrkflw_workflow_runs WHERE run_id = $1";
-
-/// A database of the bench's own, dropped (with its connections) at the end of the run.
-struct BenchDb {
-    server: Config,
-    config: Config,
-    name: String,
-}
-
-impl BenchDb {
-    fn create(server: Config) -> BenchDb {
-        let name = format!(
-            "wrkflw_bench_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos())
-        );
-        let mut admin = server.connect(NoTls).unwrap_or_else(|error| {
-            panic!("cannot reach the server {SERVER_VARIABLE} names: {error}")
-        });
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|error| panic!("cannot create the bench's database: {error}"));
-        let mut config = server.clone();
-        config.dbname(&name);
-        BenchDb {
-            server,
-            config,
-            name,
-        }
-    }
-
-    fn client(&self) -> Client {
-        self.config.connect(NoTls).unwrap()
-    }
-}
-
-impl Drop for BenchDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = self.server.connect(NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
 
 /// Creates the seed's table with the generated DDL, empty.
 fn create_table(client: &mut Client) {
@@ -443,7 +399,7 @@ fn main() {
     };
     let server = Config::from_str(&server)
         .unwrap_or_else(|error| panic!("{SERVER_VARIABLE} is not a connection string: {error}"));
-    let db = BenchDb::create(server);
+    let db = pg::PgDb::create_on(server, "wrkflw_bench");
     let mut client = db.client();
     // A commit's wait for the disk is the same on both sides and, on a shared disk, the
     // noisiest part of an insert: without it the rounds measure the client's work and the
