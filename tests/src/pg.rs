@@ -46,28 +46,34 @@ impl PgDb {
         let server = Config::from_str(&server).unwrap_or_else(|error| {
             panic!("{SERVER_VARIABLE} is not a connection string: {error}")
         });
+        Some(PgDb::create_on(server, "wrkflw_test"))
+    }
+
+    /// A fresh empty database on `server`, named `{prefix}_{process}_{n}_{nanos}`. Panics
+    /// when the server cannot be reached. (The benchmarks share this file.)
+    pub fn create_on(server: Config, prefix: &str) -> PgDb {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let name = format!(
-            "wrkflw_test_{}_{}_{}",
+            "{prefix}_{}_{}_{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.subsec_nanos())
         );
-        let mut admin = server.connect(NoTls).unwrap_or_else(|error| {
-            panic!("cannot reach the server {SERVER_VARIABLE} names: {error}")
-        });
+        let mut admin = server
+            .connect(NoTls)
+            .unwrap_or_else(|error| panic!("cannot reach the PostgreSQL server: {error}"));
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|error| panic!("cannot create a test database: {error}"));
+            .unwrap_or_else(|error| panic!("cannot create a database {name}: {error}"));
         let mut config = server.clone();
         config.dbname(&name);
-        Some(PgDb {
+        PgDb {
             name,
             server,
             config,
-        })
+        }
     }
 
     /// A new connection to the test's database.

@@ -115,6 +115,9 @@ pub(crate) fn impl_pg_table(table: &Table) -> TokenStream {
             fn from_pg_row(
                 row: &::wrkflw::__private::pg::postgres::Row,
             ) -> ::wrkflw::Result<Self> {
+                if ::wrkflw::__private::pg::in_field_order(row, <Self as ::wrkflw::Table>::COLUMNS) {
+                    return <Self as ::wrkflw::postgres::PgTable>::__pg_read_ordered(row);
+                }
                 ::core::result::Result::Ok(Self { #(#by_name),* })
             }
 
@@ -260,6 +263,12 @@ fn finders(table: &Table, finders: &[sql::Finder]) -> Option<TokenStream> {
                     quote!(::wrkflw::__private::pg::find::<Self>),
                 )
             };
+            // Where the columns are among the fields: the runtime sends each value with its
+            // column's type.
+            let positions = finder
+                .columns
+                .iter()
+                .filter_map(|name| table.columns.iter().position(|c| c.name == *name));
             quote! {
                 #[doc = #const_doc]
                 pub const #constant: &'static ::core::primitive::str = #sql;
@@ -273,6 +282,7 @@ fn finders(table: &Table, finders: &[sql::Finder]) -> Option<TokenStream> {
                     #call(
                         client,
                         Self::#constant,
+                        &[#(#positions),*],
                         &[#(&::wrkflw::__private::pg::param(&#values)),*],
                     )
                 }

@@ -40,15 +40,17 @@ pub enum Error {
         reason: String,
     },
 
-    /// A field's value could not be written as JSON (serde refused it, such as a map with
-    /// keys that are not strings).
-    #[error("cannot write `{table}`.`{column}` as JSON: {reason}")]
+    /// A field's value cannot be written: serde cannot write it as JSON (a map whose keys
+    /// are not strings, say), or, on PostgreSQL, the column's type cannot hold it (text or
+    /// JSON with a NUL character, `\0`, which SQLite stores). Nothing was sent: on
+    /// PostgreSQL, a caller's transaction goes on.
+    #[error("cannot write `{table}`.`{column}`: {reason}")]
     Encode {
         /// The table.
         table: String,
         /// The column.
         column: String,
-        /// serde's message.
+        /// Why: serde's message, or what PostgreSQL cannot hold.
         reason: String,
     },
 

@@ -158,7 +158,7 @@ pub fn to_json<V: Serialize + ?Sized>(value: &V, table: &str, column: &str) -> R
     serde_json::to_string(value).map_err(|error| Error::Encode {
         table: table.to_owned(),
         column: column.to_owned(),
-        reason: error.to_string(),
+        reason: format!("serde cannot write it as JSON: {error}"),
     })
 }
 

@@ -5,6 +5,12 @@
 //! PostgreSQL statements as constants (`PG_CREATE_SQL`, ...), a migration on
 //! `&mut postgres::Client` and the typed row methods.
 //!
+//! Each row method is one statement in one round trip to the server: its parameters go with
+//! their columns' types, so that it is parsed, bound and run at once. The methods take any
+//! [`GenericClient`]: a [`Client`], or a `Transaction` (or savepoint) of one. Unlike SQLite,
+//! PostgreSQL aborts a transaction at the first statement that fails in it, a taken key
+//! included (see [`PgTable::insert`]).
+//!
 //! Async callers run these calls on a blocking thread (`tokio::task::spawn_blocking`): the
 //! client blocks the thread it runs on.
 //!

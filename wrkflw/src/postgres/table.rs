@@ -69,8 +69,11 @@ pub trait PgTable: Table {
         crate::postgres::plan::<Self>(client, legacy)
     }
 
-    /// Reads a row of any query that selects the table's columns, by column name. JSON
-    /// columns are decoded with serde.
+    /// Reads a row of any query that selects the table's columns, by column name (other
+    /// columns may come before, between and after them). JSON columns are decoded with serde;
+    /// an integer field reads any of PostgreSQL's integer types, so that an expression that
+    /// widens a column (`coalesce(smallint_column, 0)` is an `integer`) still reads, and a
+    /// value the field cannot hold is [`Error::Decode`](crate::Error::Decode).
     fn from_pg_row(row: &Row) -> Result<Self>
     where
         Self: Sized;
@@ -87,7 +90,17 @@ pub trait PgTable: Table {
     fn __pg_with_params<R>(&self, run: &mut dyn FnMut(&[&(dyn ToSql + Sync)]) -> R) -> Result<R>;
 
     /// Inserts the row. A row with the same key already there is
-    /// [`Error::KeyExists`](crate::Error::KeyExists).
+    /// [`Error::KeyExists`](crate::Error::KeyExists); a value PostgreSQL cannot hold (text
+    /// or JSON with a NUL character, which SQLite stores) is
+    /// [`Error::Encode`](crate::Error::Encode) naming its column, refused before anything
+    /// is sent.
+    ///
+    /// Inside a transaction, a taken key (or any error of the server) aborts the whole
+    /// transaction, where SQLite undoes only the one statement: PostgreSQL refuses every
+    /// later statement of it (`Error::PgRows` with SQLSTATE `25P02`,
+    /// `in_failed_sql_transaction`) until it is rolled back, and answers a `commit` with a
+    /// rollback that the driver does not report as an error. Where a key may be taken, insert
+    /// under a savepoint (`tx.savepoint("insert")?`, dropped to roll back to it), or upsert.
     fn insert(&self, client: &mut impl GenericClient) -> Result<()>
     where
         Self: Sized,
@@ -95,7 +108,8 @@ pub trait PgTable: Table {
         crate::postgres::rows::insert(self, client)
     }
 
-    /// Inserts the row, or, when its key is there, updates every other column.
+    /// Inserts the row, or, when its key is there, updates every other column. Errors as
+    /// [`PgTable::insert`]'s.
     fn upsert(&self, client: &mut impl GenericClient) -> Result<()>
     where
         Self: Sized,
@@ -111,7 +125,10 @@ pub trait PgTable: Table {
         crate::postgres::rows::update(self, client)
     }
 
-    /// The row with this key, if there is one. A composite key is a tuple in field order.
+    /// The row with this key, if there is one. A composite key is a tuple in field order;
+    /// its values may be of another type that converts to the column's (an `i32` or a `u8`
+    /// for a `BIGINT` key). A key no row can hold (an integer beyond the column's type, text
+    /// with a NUL character) finds none, as any other key that is not there.
     fn get(
         client: &mut impl GenericClient,
         key: impl PgKey<Size = Self::KeySize>,
@@ -122,7 +139,8 @@ pub trait PgTable: Table {
         crate::postgres::rows::get(client, &key)
     }
 
-    /// Deletes the row with this key; `true` when there was one.
+    /// Deletes the row with this key; `true` when there was one. Keys as for
+    /// [`PgTable::get`].
     fn delete(
         client: &mut impl GenericClient,
         key: impl PgKey<Size = Self::KeySize>,
