@@ -39,7 +39,7 @@ fn writers_running_through_the_first_migration_lose_nothing_and_double_nothing()
                         &[&seeded, &key],
                     )
                     .unwrap();
-                    if n % 3 == 0 {
+                    if n.is_multiple_of(3) {
                         let gone = wrkflw_tests::seed::legacy_run((n * 13 + 5 + w) % ROWS).run_id;
                         old.execute("DELETE FROM workflow_runs WHERE run_id = $1", &[&gone])
                             .unwrap();
