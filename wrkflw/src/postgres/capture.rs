@@ -45,7 +45,7 @@
 use super::catalog;
 use super::link::{Link, Pair};
 use super::sql_text::{ident, literal, object_name, qualified, NOW};
-use crate::ledger::CONFLICTS_TABLE;
+use crate::ledger::{CONFLICTS_TABLE, LEDGER_TABLE};
 
 /// `pg_trigger.tgtype` of the row trigger: `ROW | INSERT | DELETE | UPDATE`, `AFTER`.
 const ROW_EVENTS: i16 = 1 | 4 | 8 | 16;
@@ -293,12 +293,18 @@ fn function_source(link: &Link) -> String {
             link.logged_key("NEW")
         )
     };
+    // A key another row took in the same statement (keys swapped or shifted along a
+    // chain by one UPDATE) is that row's now: its own trigger carries it over, before or
+    // after this one, so the new table's row and the log under it are not this row's to
+    // remove.
     let leave_old = format!(
-        "    DELETE FROM {table} AS n WHERE {}\n      AND NOT {};\n    DELETE FROM {log} WHERE {};\n",
+        "    IF NOT EXISTS (SELECT 1 FROM {legacy} AS l WHERE {}) THEN\n      DELETE FROM {table} AS n WHERE {}\n        AND NOT {};\n      DELETE FROM {log} WHERE {};\n    END IF;\n",
+        link.legacy_key_is("l", "OLD"),
         link.each_key(|p| format!("n.{} = {}", ident(p.column()), p.value("OLD"))),
         taken("OLD"),
         logged("OLD"),
     );
+    let ledger = qualified(&link.schema, LEDGER_TABLE);
     let moved = link.key_differs("OLD", "NEW");
     let columns = link.columns().join(", ");
     let values: Vec<String> = vars.iter().map(|(v, _)| v.clone()).collect();
@@ -340,6 +346,13 @@ DECLARE
 {declare}  fits boolean := true;
   same boolean;
 BEGIN
+  -- A snapshot taken before the migration committed (REPEATABLE READ, SERIALIZABLE) does
+  -- not see the rows it copied, so it cannot carry a write over by key: the write must
+  -- fail and be retried, as any serialization failure is, rather than be lost.
+  IF NOT EXISTS (SELECT 1 FROM {ledger} WHERE table_name = {t}) THEN
+    RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+      MESSAGE = 'wrkflw: ' || {t} || ' was migrated after this transaction''s snapshot; retry the transaction';
+  END IF;
   IF TG_OP = 'TRUNCATE' THEN
     -- Every legacy row goes: carried over as deletes, except where the new table's row
     -- under the key is another row; what was logged is over.
