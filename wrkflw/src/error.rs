@@ -296,6 +296,18 @@ pub enum Error {
         table: String,
     },
 
+    /// The client is inside a transaction of its own (a `BEGIN` it sent, or one aborted by an
+    /// earlier error). A PostgreSQL migration runs its own transaction: inside the caller's,
+    /// its `COMMIT` would commit the caller's work too, and its rollback would discard it.
+    #[error(
+        "migrating `{table}`: the client is inside a transaction of its own; nothing was changed. \
+         Commit or roll it back, then migrate: a migration runs in a transaction of its own"
+    )]
+    InTransaction {
+        /// The table (the first the migrator would run).
+        table: String,
+    },
+
     /// After a rebuild, rows of the table or rows that reference it break a foreign key.
     #[error(
         "rebuilding `{table}` would break foreign keys: {}; nothing was changed. \

@@ -474,6 +474,7 @@ fn error_code(error: &Error) -> &'static str {
         Error::NoSuchTable { .. } => "no_such_table",
         Error::SchemaDrift { .. } => "schema_drift",
         Error::RebuildInTransaction { .. } => "rebuild_in_transaction",
+        Error::InTransaction { .. } => "in_transaction",
         Error::ForeignKeyViolations { .. } => "foreign_key_violations",
         Error::RebuildLostRows { .. } => "rebuild_lost_rows",
         Error::MissingLegacyColumn { .. } => "missing_legacy_column",

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use ::postgres::{Client, IsolationLevel, Transaction};
+use ::postgres::error::SqlState;
+use ::postgres::{Client, IsolationLevel, SimpleQueryMessage, Transaction};
 
 use super::catalog;
 use super::checks;
@@ -153,6 +154,7 @@ impl PgMigrator {
         let (ordered, added_at) = self.in_reference_order()?;
         let first = ordered.first().map_or("", |t| t.table);
         let timeout = self.lock_timeout;
+        refuse_open_transaction(client, first, timeout)?;
         let mut tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::ReadCommitted)
@@ -200,6 +202,7 @@ impl PgMigrator {
         let (ordered, added_at) = self.in_reference_order()?;
         let first = ordered.first().map_or("", |t| t.table);
         let timeout = self.lock_timeout;
+        refuse_open_transaction(client, first, timeout)?;
         let mut tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
@@ -254,6 +257,33 @@ impl PgMigrator {
 /// while the statement runs, so that its transaction rolls back and releases the migration
 /// lock without waiting for the statement to end (`client_connection_check_interval`,
 /// PostgreSQL 14 and later on Linux; elsewhere the server notices when the statement ends).
+/// Refuses a client inside a transaction of its own: the driver would send `BEGIN` anyway
+/// (PostgreSQL only warns), and the migration's `COMMIT` or rollback would end the caller's
+/// transaction with it. `statement_timestamp()` equals `transaction_timestamp()` only in a
+/// statement's own transaction (the simple protocol sends this query as one message); inside
+/// a `BEGIN` they differ, and inside an aborted transaction the query fails.
+fn refuse_open_transaction(client: &mut Client, table: &str, timeout: Duration) -> Result<()> {
+    let in_transaction = || Error::InTransaction {
+        table: table.to_owned(),
+    };
+    let answer = match client.simple_query("SELECT statement_timestamp() = transaction_timestamp()")
+    {
+        Ok(answer) => answer,
+        Err(error) if error.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
+            return Err(in_transaction())
+        }
+        Err(error) => return Err(failed(table, Step::Begin, timeout)(error)),
+    };
+    let own = answer.iter().find_map(|message| match message {
+        SimpleQueryMessage::Row(row) => row.get(0).map(|value| value == "t"),
+        _ => None,
+    });
+    match own {
+        Some(true) => Ok(()),
+        _ => Err(in_transaction()),
+    }
+}
+
 fn settings(tx: &mut Transaction<'_>, table: &str, timeout: Duration) -> Result<()> {
     let millis = timeout.as_millis().clamp(1, i32::MAX as u128);
     tx.batch_execute(&format!(
