@@ -27,16 +27,9 @@ use criterion::Criterion;
 use wrkflw::postgres::driver::{Client, Config, Error as PgError, GenericClient, Row, ToStatement};
 use wrkflw::postgres::PgTable;
 
-#[path = "../../wrkflw/examples/seed/mod.rs"]
-#[allow(dead_code)]
-mod seed;
-
-/// The tests' database per run (`PgDb`), dropped with its connections at the end.
-#[path = "../../tests/src/pg.rs"]
-#[allow(dead_code)]
-mod pg;
-
-use seed::WorkflowRun;
+// The seed rows, and the tests' database per run (`PgDb`), dropped with its connections at
+// the end.
+use wrkflw_tests::{pg, seed, WorkflowRun};
 
 /// The variable naming the server: a connection string.
 const SERVER_VARIABLE: &str = "WRKFLW_BENCH_POSTGRES";
