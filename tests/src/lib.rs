@@ -212,17 +212,9 @@ pub fn count(conn: &Connection, table: &str) -> i64 {
     .unwrap()
 }
 
-/// The ledger row of `table`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LedgerRow {
-    pub legacy_table: String,
-    pub rows_copied: i64,
-    /// The checksum of the capture triggers installed, if any.
-    pub capture: Option<String>,
-    pub conflicts_settled: i64,
-    pub schema_checksum: String,
-    pub migrated_at: i64,
-}
+/// The ledger row of `table`: one type for both engines, defined beside the PostgreSQL
+/// fixtures, which the benchmarks share.
+pub use pg::LedgerRow;
 
 /// A file holding the original engine's legacy table with `rows` runs, migrated by the seed
 /// struct with the legacy table kept (and captured), and a connection to it.

@@ -268,8 +268,20 @@ pub fn indexes(client: &mut Client, table: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A ledger row, as either engine stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub legacy_table: String,
+    pub rows_copied: i64,
+    /// The checksum of the capture triggers installed, if any.
+    pub capture: Option<String>,
+    pub conflicts_settled: i64,
+    pub schema_checksum: String,
+    pub migrated_at: i64,
+}
+
 /// The ledger row of `table` on PostgreSQL, if there is one.
-pub fn ledger(client: &mut Client, table: &str) -> Option<crate::LedgerRow> {
+pub fn ledger(client: &mut Client, table: &str) -> Option<LedgerRow> {
     client
         .query_opt(
             "SELECT legacy_table, rows_copied, capture, conflicts_settled, schema_checksum,
@@ -278,7 +290,7 @@ pub fn ledger(client: &mut Client, table: &str) -> Option<crate::LedgerRow> {
             &[&table],
         )
         .unwrap()
-        .map(|r| crate::LedgerRow {
+        .map(|r| LedgerRow {
             legacy_table: r.get(0),
             rows_copied: r.get(1),
             capture: r.get(2),

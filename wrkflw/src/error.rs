@@ -308,6 +308,40 @@ pub enum Error {
         table: String,
     },
 
+    /// The `search_path` puts the session's temporary schema (`pg_temp`) first: PostgreSQL
+    /// would create the table there, and drop it when the session ends.
+    #[error(
+        "migrating `{table}`: the search_path puts the session's temporary schema `{schema}` first, \
+         where the table would be dropped when the session ends; nothing was changed. \
+         Put a permanent schema first in search_path and migrate again"
+    )]
+    TemporarySchema {
+        /// The table (the first the migrator would run).
+        table: String,
+        /// The temporary schema (`pg_temp_N`).
+        schema: String,
+    },
+
+    /// Row-level security hides rows of a table the migration reads from the migrating role
+    /// (a policy of the legacy table, under `FORCE ROW LEVEL SECURITY` for its owner): copying
+    /// only the rows it sees would lose the others. The transaction was rolled back.
+    #[cfg(feature = "postgres")]
+    #[error(
+        "migrating `{table}`: row-level security hides rows from this role, so they could not \
+         all be copied; nothing was changed: {}. Migrate as a role that bypasses it (BYPASSRLS, \
+         a superuser, or the table's owner without FORCE ROW LEVEL SECURITY)",
+        pg_detail(source)
+    )]
+    RowLevelSecurity {
+        /// The table being migrated.
+        table: String,
+        /// What the migration was doing.
+        step: Step,
+        /// PostgreSQL's error, naming the table whose policy applies.
+        #[source]
+        source: ::postgres::Error,
+    },
+
     /// After a rebuild, rows of the table or rows that reference it break a foreign key.
     #[error(
         "rebuilding `{table}` would break foreign keys: {}; nothing was changed. \

@@ -475,6 +475,9 @@ fn error_code(error: &Error) -> &'static str {
         Error::SchemaDrift { .. } => "schema_drift",
         Error::RebuildInTransaction { .. } => "rebuild_in_transaction",
         Error::InTransaction { .. } => "in_transaction",
+        Error::TemporarySchema { .. } => "temporary_schema",
+        #[cfg(feature = "postgres")]
+        Error::RowLevelSecurity { .. } => "row_level_security",
         Error::ForeignKeyViolations { .. } => "foreign_key_violations",
         Error::RebuildLostRows { .. } => "rebuild_lost_rows",
         Error::MissingLegacyColumn { .. } => "missing_legacy_column",

@@ -26,6 +26,20 @@ pub(crate) fn classify(
             Error::ReadOnly { table, step }
         }
         Some(code) if *code == SqlState::DISK_FULL => Error::DiskFull { table, step },
+        // Raised under `row_security = off` (see the migration's settings) where a policy
+        // would have filtered rows.
+        Some(code)
+            if *code == SqlState::INSUFFICIENT_PRIVILEGE
+                && source
+                    .as_db_error()
+                    .is_some_and(|e| e.message().contains("row-level security")) =>
+        {
+            Error::RowLevelSecurity {
+                table,
+                step,
+                source,
+            }
+        }
         _ => Error::PgStep {
             table,
             step,

@@ -257,6 +257,9 @@ impl PgMigrator {
 /// while the statement runs, so that its transaction rolls back and releases the migration
 /// lock without waiting for the statement to end (`client_connection_check_interval`,
 /// PostgreSQL 14 and later on Linux; elsewhere the server notices when the statement ends).
+/// `row_security = off`: a query that a row-level security policy would filter for this role
+/// fails instead ([`Error::RowLevelSecurity`]), so that no copy or check sees fewer legacy rows
+/// than there are.
 /// Refuses a client inside a transaction of its own: the driver would send `BEGIN` anyway
 /// (PostgreSQL only warns), and the migration's `COMMIT` or rollback would end the caller's
 /// transaction with it. `statement_timestamp()` equals `transaction_timestamp()` only in a
@@ -288,6 +291,7 @@ fn settings(tx: &mut Transaction<'_>, table: &str, timeout: Duration) -> Result<
     let millis = timeout.as_millis().clamp(1, i32::MAX as u128);
     tx.batch_execute(&format!(
         "SET LOCAL lock_timeout = {millis};
+         SET LOCAL row_security = off;
          SELECT set_config('client_connection_check_interval', '1000', true)
          WHERE current_setting('server_version_num')::int >= 140000"
     ))
@@ -295,16 +299,27 @@ fn settings(tx: &mut Transaction<'_>, table: &str, timeout: Duration) -> Result<
 }
 
 /// The schema the migration works in: `current_schema()`, the first schema of the
-/// `search_path` that exists. When none does, the query fails with a message saying so.
+/// `search_path` that exists. When none does, the query fails with a message saying so; when
+/// it is the session's temporary schema (`pg_temp` first), [`Error::TemporarySchema`].
 fn schema(tx: &mut Transaction<'_>, table: &str, timeout: Duration) -> Result<String> {
-    tx.query_one(
-        "SELECT coalesce(current_schema()::text,
-           ('no schema of the search_path (' || current_setting('search_path')
-            || ') exists; create one or set search_path')::int::text)",
-        &[],
-    )
-    .and_then(|row| row.try_get(0))
-    .map_err(failed(table, Step::Inspect, timeout))
+    let (schema, temporary): (String, bool) = tx
+        .query_one(
+            "SELECT coalesce(current_schema()::text,
+               ('no schema of the search_path (' || current_setting('search_path')
+                || ') exists; create one or set search_path')::int::text),
+             coalesce((SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())
+               = pg_catalog.pg_my_temp_schema(), false)",
+            &[],
+        )
+        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .map_err(failed(table, Step::Inspect, timeout))?;
+    if temporary {
+        return Err(Error::TemporarySchema {
+            table: table.to_owned(),
+            schema,
+        });
+    }
+    Ok(schema)
 }
 
 /// The other tables of the run that read table `i`'s legacy table.

@@ -156,6 +156,9 @@ fn found(capture: &Capture, snapshot: &Snapshot, previous: Option<&ledger::Entry
     let now = capture.found(snapshot.function.as_ref(), &snapshot.triggers);
     let recorded = previous.and_then(|p| p.capture.as_deref());
     match now {
+        // The capture writes its conflicts there: without it, what was logged is gone and
+        // every write to the legacy table since failed, so nothing captured can be trusted.
+        Some(_) if !snapshot.log_exists => Found::Altered,
         Some(now) if now == capture.fingerprint() => Found::Intact,
         Some(now) if recorded == Some(now.as_str()) => Found::Outdated,
         _ if recorded.is_some() => Found::Altered,
