@@ -322,6 +322,48 @@ pub enum Error {
         schema: String,
     },
 
+    /// The legacy table is partitioned, and [`LegacyTable::Keep`](crate::LegacyTable::Keep)
+    /// would keep it behind a change capture that cannot see every write to it: a `TRUNCATE`
+    /// of one partition fires no trigger of the partitioned table, nor does `ATTACH` or
+    /// `DETACH PARTITION`. Refused before anything is written.
+    #[cfg(feature = "postgres")]
+    #[error(
+        "cannot keep `{legacy_table}` beside `{table}`: it is a partitioned table, and the change \
+         capture cannot see every write to it (a TRUNCATE of one partition, ATTACH or DETACH \
+         PARTITION fire no trigger on it), so `{table}` would keep rows `{legacy_table}` no longer \
+         holds; nothing was changed. Stop old deployments writing `{legacy_table}`, then migrate \
+         with LegacyTable::Drop"
+    )]
+    PartitionedLegacyTable {
+        /// The new table.
+        table: String,
+        /// The partitioned legacy table.
+        legacy_table: String,
+    },
+
+    /// The caller's `search_path` finds the legacy table in another schema than the one the
+    /// migration creates its table in (`current_schema()`, the first schema of the
+    /// `search_path` that exists): migrating would create the table empty and leave the legacy
+    /// rows behind. Refused before anything is written.
+    #[cfg(feature = "postgres")]
+    #[error(
+        "cannot migrate `{legacy_table}` into `{table}`: the search_path finds `{legacy_table}` in \
+         schema `{legacy_schema}`, but the migration works in schema `{schema}` (the first of the \
+         search_path that exists), where `{table}` would be created without its rows; nothing was \
+         changed. Put `{legacy_schema}` first in search_path, or move `{legacy_table}` into \
+         `{schema}` (ALTER TABLE ... SET SCHEMA)"
+    )]
+    LegacyTableInOtherSchema {
+        /// The new table.
+        table: String,
+        /// The legacy table.
+        legacy_table: String,
+        /// The schema holding the legacy table.
+        legacy_schema: String,
+        /// The schema the migration works in.
+        schema: String,
+    },
+
     /// Row-level security hides rows of a table the migration reads from the migrating role
     /// (a policy of the legacy table, under `FORCE ROW LEVEL SECURITY` for its owner): copying
     /// only the rows it sees would lose the others. The transaction was rolled back.

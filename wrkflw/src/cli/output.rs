@@ -478,6 +478,10 @@ fn error_code(error: &Error) -> &'static str {
         Error::TemporarySchema { .. } => "temporary_schema",
         #[cfg(feature = "postgres")]
         Error::RowLevelSecurity { .. } => "row_level_security",
+        #[cfg(feature = "postgres")]
+        Error::PartitionedLegacyTable { .. } => "partitioned_legacy_table",
+        #[cfg(feature = "postgres")]
+        Error::LegacyTableInOtherSchema { .. } => "legacy_table_in_other_schema",
         Error::ForeignKeyViolations { .. } => "foreign_key_violations",
         Error::RebuildLostRows { .. } => "rebuild_lost_rows",
         Error::MissingLegacyColumn { .. } => "missing_legacy_column",

@@ -3,7 +3,8 @@
 //! foreign keys and the ones that reference it (`pg_constraint`), the views that use it
 //! (`pg_depend`), and the capture's function and triggers (`pg_proc`, `pg_trigger`). Only the
 //! catalog is read here, never a table's rows; everything is looked up in one schema, the
-//! one the migration works in (`current_schema()`).
+//! one the migration works in (`current_schema()`), except where a legacy table missing
+//! there is looked for in the rest of the `search_path`.
 //!
 //! Each query is sent with its parameter types (`query_typed`): one round trip, no prepare.
 
@@ -85,6 +86,8 @@ pub(crate) struct TableForeignKey {
 pub(crate) struct Table {
     pub(crate) name: String,
     pub(crate) oid: u32,
+    /// A partitioned table (`relkind = 'p'`): its rows live in its partitions.
+    pub(crate) partitioned: bool,
     pub(crate) columns: Vec<TableColumn>,
     pub(crate) indexes: Vec<TableIndex>,
 }
@@ -204,9 +207,31 @@ pub(crate) fn table(
     Ok(Table {
         name: name.to_owned(),
         oid: relation.oid,
+        partitioned: relation.kind == 'p',
         columns: columns(tx, relation.oid, with_defaults)?,
         indexes: indexes(tx, relation.oid)?,
     })
+}
+
+/// The first schema of the caller's `search_path`, other than `schema`, holding a table named
+/// `name`: where the name resolves when `schema` has none. `current_schemas(false)` lists the
+/// schemas of the `search_path` that exist, in order, without the implicit ones; a temporary
+/// schema is left out even when listed, as a session's own tables are no legacy table.
+pub(crate) fn table_elsewhere(
+    tx: &mut Transaction<'_>,
+    schema: &str,
+    name: &str,
+) -> Result<Option<String>, ::postgres::Error> {
+    let row = tx.query_typed_opt(
+        "SELECT s.name::text FROM unnest(pg_catalog.current_schemas(false)) WITH ORDINALITY AS s (name, n)
+         JOIN pg_catalog.pg_namespace AS ns ON ns.nspname = s.name
+         JOIN pg_catalog.pg_class AS c ON c.relnamespace = ns.oid
+         WHERE s.name <> $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+           AND ns.oid <> pg_catalog.pg_my_temp_schema()
+         ORDER BY s.n LIMIT 1",
+        &[(&schema, Type::TEXT), (&name, Type::TEXT)],
+    )?;
+    row.map(|row| row.try_get(0)).transpose()
 }
 
 fn name_list(row: &Row, at: usize) -> Result<Vec<String>, ::postgres::Error> {

@@ -170,7 +170,7 @@ impl PgMigrator {
             let context = self.context(&ordered, i, &companions, &drops);
             let fate = fate(&ordered, i, legacy, &drops);
             let mut snapshot = Snapshot::read(&mut tx, spec, &schema, timeout)?;
-            let locks = planner::lock_steps(spec, &snapshot, fate);
+            let locks = planner::lock_steps(spec, &snapshot, fate)?;
             if !locks.is_empty() {
                 for step in &locks {
                     tx.batch_execute(&step.sql).map_err(failed(
@@ -217,7 +217,7 @@ impl PgMigrator {
             let context = self.context(&ordered, i, &companions, &drops);
             let fate = fate(&ordered, i, legacy, &drops);
             let snapshot = Snapshot::read(&mut tx, spec, &schema, timeout)?;
-            let locks = planner::lock_steps(spec, &snapshot, fate);
+            let locks = planner::lock_steps(spec, &snapshot, fate)?;
             plans.push(TablePlan::new(&mut tx, spec, &snapshot, fate, &context, locks)?.plan);
         }
         tx.rollback()

@@ -48,6 +48,9 @@ pub(crate) struct Snapshot {
     pub(crate) table: Option<catalog::Table>,
     pub(crate) foreign_keys: Vec<TableForeignKey>,
     pub(crate) legacy: Option<catalog::Table>,
+    /// The schema of the `search_path` where the legacy table's name resolves, when the
+    /// migration's schema has no table of that name and another schema has.
+    pub(crate) legacy_elsewhere: Option<String>,
     pub(crate) ledger_exists: bool,
     pub(crate) log_exists: bool,
     /// The table's ledger row.
@@ -90,6 +93,12 @@ impl Snapshot {
             Some(name) => table_of(tx, name, false)?,
             None => None,
         };
+        let legacy_elsewhere = match spec.legacy {
+            Some(name) if legacy.is_none() => {
+                catalog::table_elsewhere(tx, schema, name).map_err(&inspect)?
+            }
+            _ => None,
+        };
         let foreign_keys = match &table {
             Some(table) => catalog::foreign_keys(tx, table.oid).map_err(&inspect)?,
             None => Vec::new(),
@@ -123,6 +132,7 @@ impl Snapshot {
             table,
             foreign_keys,
             legacy,
+            legacy_elsewhere,
             ledger_exists,
             log_exists,
             previous,
@@ -166,13 +176,51 @@ fn found(capture: &Capture, snapshot: &Snapshot, previous: Option<&ledger::Entry
     }
 }
 
+/// Refuses, from the catalog alone and before any lock or write, a legacy table the
+/// migration cannot take whatever its rows hold:
+///
+/// - one the `search_path` finds in another schema than the migration's: the table would be
+///   created there empty, the legacy rows left behind
+///   ([`Error::LegacyTableInOtherSchema`]);
+/// - a partitioned one kept ([`LegacyFate::Keep`]): its capture's triggers would miss a
+///   `TRUNCATE` of one partition (truncate triggers are not cloned to partitions) and
+///   `ATTACH` or `DETACH PARTITION` (which fire none), so the table would keep rows the legacy
+///   table no longer holds while the capture reports itself intact
+///   ([`Error::PartitionedLegacyTable`]).
+pub(crate) fn refuse_legacy(spec: &PgSpec, snapshot: &Snapshot, fate: LegacyFate) -> Result<()> {
+    let Some(name) = spec.legacy else {
+        return Ok(());
+    };
+    if let Some(legacy_schema) = &snapshot.legacy_elsewhere {
+        return Err(Error::LegacyTableInOtherSchema {
+            table: spec.table.to_owned(),
+            legacy_table: name.to_owned(),
+            legacy_schema: legacy_schema.clone(),
+            schema: snapshot.schema.clone(),
+        });
+    }
+    if fate == LegacyFate::Keep && snapshot.legacy.as_ref().is_some_and(|l| l.partitioned) {
+        return Err(Error::PartitionedLegacyTable {
+            table: spec.table.to_owned(),
+            legacy_table: name.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// `LOCK TABLE legacy IN SHARE ROW EXCLUSIVE MODE`, unless the run has nothing to read or
 /// write in the legacy table: an up-to-date table whose capture is intact and whose
 /// conflict log holds nothing for it, kept. Decided from the catalog alone; `migrate` takes
-/// the lock before it reads the catalog again and plans the rest.
-pub(crate) fn lock_steps(spec: &PgSpec, snapshot: &Snapshot, fate: LegacyFate) -> Vec<PlannedStep> {
+/// the lock before it reads the catalog again and plans the rest. A legacy table
+/// [`refuse_legacy`] refuses is refused here, before the lock waits for anyone.
+pub(crate) fn lock_steps(
+    spec: &PgSpec,
+    snapshot: &Snapshot,
+    fate: LegacyFate,
+) -> Result<Vec<PlannedStep>> {
+    refuse_legacy(spec, snapshot, fate)?;
     let (Some(legacy), Some(name)) = (&snapshot.legacy, spec.legacy) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let quiet = snapshot.table.is_some()
         && fate == LegacyFate::Keep
@@ -182,9 +230,9 @@ pub(crate) fn lock_steps(spec: &PgSpec, snapshot: &Snapshot, fate: LegacyFate) -
             found(&Capture::new(&link), snapshot, snapshot.previous_for(name)) == Found::Intact
         });
     if quiet {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    vec![PlannedStep {
+    Ok(vec![PlannedStep {
         action: Action::LockLegacy {
             legacy_table: name.to_owned(),
         },
@@ -192,7 +240,7 @@ pub(crate) fn lock_steps(spec: &PgSpec, snapshot: &Snapshot, fate: LegacyFate) -
             "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
             qualified(&snapshot.schema, name)
         ),
-    }]
+    }])
 }
 
 /// A table's plan with what `migrate` needs to run, verify and report it.
@@ -232,6 +280,7 @@ impl TablePlan {
         context: &Context<'_>,
         locks: Vec<PlannedStep>,
     ) -> Result<TablePlan> {
+        refuse_legacy(spec, snapshot, fate)?;
         let schema = snapshot.schema.as_str();
         let inspect = failed(spec.table, Step::Inspect, context.timeout);
         let verify = failed(spec.table, Step::Verify, context.timeout);
