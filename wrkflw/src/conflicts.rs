@@ -76,6 +76,42 @@ pub(crate) enum State {
     Differs,
 }
 
+impl Reason {
+    /// The reason as the log's `reason` column writes it: `rejected`, else `key_taken`.
+    pub(crate) fn from_log(text: &str) -> Reason {
+        if text == "rejected" {
+            Reason::Rejected
+        } else {
+            Reason::KeyTaken
+        }
+    }
+}
+
+impl Settled {
+    /// The settlement as the log's `settled` column writes it: NULL while pending.
+    pub(crate) fn from_log(text: Option<&str>) -> Settled {
+        match text {
+            None => Settled::Pending,
+            Some("took_legacy") => Settled::TookLegacy,
+            Some(_) => Settled::KeptTable,
+        }
+    }
+}
+
+impl State {
+    /// The state as the queries that read the log name it (`gone`, `null_key`, `free`,
+    /// `same`; anything else differs).
+    pub(crate) fn from_log(text: &str) -> State {
+        match text {
+            "gone" => State::Gone,
+            "null_key" => State::NullKey,
+            "free" => State::Free,
+            "same" => State::Same,
+            _ => State::Differs,
+        }
+    }
+}
+
 /// Every entry of `link`'s table in the conflict log (which must exist), comparing the
 /// columns for which `present` is true (those the table has now).
 pub(crate) fn read(
@@ -132,23 +168,9 @@ FROM main.{CONFLICTS_TABLE} AS c WHERE c.table_name = ?1",
         let state: String = row.get(3)?;
         Ok(Logged {
             key: row.get(0)?,
-            reason: if reason == "rejected" {
-                Reason::Rejected
-            } else {
-                Reason::KeyTaken
-            },
-            settled: match settled.as_deref() {
-                None => Settled::Pending,
-                Some("took_legacy") => Settled::TookLegacy,
-                Some(_) => Settled::KeptTable,
-            },
-            state: match state.as_str() {
-                "gone" => State::Gone,
-                "null_key" => State::NullKey,
-                "free" => State::Free,
-                "same" => State::Same,
-                _ => State::Differs,
-            },
+            reason: Reason::from_log(&reason),
+            settled: Settled::from_log(settled.as_deref()),
+            state: State::from_log(&state),
             complete: row.get(4)?,
             value: row.get(5)?,
         })

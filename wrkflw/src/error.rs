@@ -322,16 +322,17 @@ pub enum Error {
         schema: String,
     },
 
-    /// The legacy table is partitioned, and [`LegacyTable::Keep`](crate::LegacyTable::Keep)
-    /// would keep it behind a change capture that cannot see every write to it: a `TRUNCATE`
-    /// of one partition fires no trigger of the partitioned table, nor does `ATTACH` or
-    /// `DETACH PARTITION`. Refused before anything is written.
+    /// The legacy table is partitioned or has child tables (`INHERITS`), and
+    /// [`LegacyTable::Keep`](crate::LegacyTable::Keep) would keep it behind a change capture
+    /// that cannot see every write to it: a write to a child table or a `TRUNCATE` of one
+    /// partition fires no trigger of the legacy table's, nor does `ATTACH` or `DETACH
+    /// PARTITION`. Refused before anything is written.
     #[cfg(feature = "postgres")]
     #[error(
-        "cannot keep `{legacy_table}` beside `{table}`: it is a partitioned table, and the change \
-         capture cannot see every write to it (a TRUNCATE of one partition, ATTACH or DETACH \
-         PARTITION fire no trigger on it), so `{table}` would keep rows `{legacy_table}` no longer \
-         holds; nothing was changed. Stop old deployments writing `{legacy_table}`, then migrate \
+        "cannot keep `{legacy_table}` beside `{table}`: it is a partitioned table or has child \
+         tables, and the change capture cannot see every write to it (a write to a child table, a \
+         TRUNCATE of one partition, ATTACH or DETACH PARTITION fire no trigger on it), so \
+         `{table}` would keep rows `{legacy_table}` no longer holds; nothing was changed. Stop old deployments writing `{legacy_table}`, then migrate \
          with LegacyTable::Drop"
     )]
     PartitionedLegacyTable {

@@ -176,6 +176,21 @@ pub struct RunPage {
     pub next: Option<Cursor>,
 }
 
+impl RunPage {
+    /// A page of `runs` read with `limit`: a full page has a next one after its last run
+    /// (which may be empty); a shorter page ends the list.
+    pub(crate) fn of(runs: Vec<WorkflowSnapshot>, limit: i64) -> RunPage {
+        let next = (runs.len() as i64 == limit)
+            .then(|| runs.last())
+            .flatten()
+            .map(|last| Cursor {
+                updated_at: last.updated_at,
+                run_id: last.run_id.clone(),
+            });
+        RunPage { runs, next }
+    }
+}
+
 /// The original library's `WorkflowStorage`: one SQLite file (or an in-memory database),
 /// migrated when opened, shared by any number of threads.
 ///
@@ -424,13 +439,6 @@ ON CONFLICT (run_id) DO UPDATE SET
             .into_iter()
             .map(WorkflowSnapshot::from)
             .collect();
-        let next = (runs.len() as i64 == limit)
-            .then(|| runs.last())
-            .flatten()
-            .map(|last| Cursor {
-                updated_at: last.updated_at,
-                run_id: last.run_id.clone(),
-            });
-        Ok(RunPage { runs, next })
+        Ok(RunPage::of(runs, limit))
     }
 }

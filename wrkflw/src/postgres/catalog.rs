@@ -86,7 +86,8 @@ pub(crate) struct TableForeignKey {
 pub(crate) struct Table {
     pub(crate) name: String,
     pub(crate) oid: u32,
-    /// A partitioned table (`relkind = 'p'`): its rows live in its partitions.
+    /// A partitioned table (`relkind = 'p'`), or one with child tables (`INHERITS`): some of
+    /// the rows it reads live in other tables, whose writes fire no trigger of its own.
     pub(crate) partitioned: bool,
     pub(crate) columns: Vec<TableColumn>,
     pub(crate) indexes: Vec<TableIndex>,
@@ -197,6 +198,16 @@ pub(crate) fn indexes(
         .collect()
 }
 
+/// Whether other tables inherit from the table (`CREATE TABLE child () INHERITS (it)`).
+fn has_children(tx: &mut Transaction<'_>, table: u32) -> Result<bool, ::postgres::Error> {
+    tx.query_typed(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhparent = $1)",
+        &[(&table, Type::OID)],
+    )?
+    .first()
+    .map_or(Ok(false), |row| row.try_get(0))
+}
+
 /// The table, its columns (with their defaults, `with_defaults`) and indexes.
 pub(crate) fn table(
     tx: &mut Transaction<'_>,
@@ -207,7 +218,7 @@ pub(crate) fn table(
     Ok(Table {
         name: name.to_owned(),
         oid: relation.oid,
-        partitioned: relation.kind == 'p',
+        partitioned: relation.kind == 'p' || has_children(tx, relation.oid)?,
         columns: columns(tx, relation.oid, with_defaults)?,
         indexes: indexes(tx, relation.oid)?,
     })

@@ -176,23 +176,9 @@ ORDER BY c.legacy_key",
             Ok(Logged {
                 key: shown_key(&logged),
                 logged,
-                reason: if reason == "rejected" {
-                    Reason::Rejected
-                } else {
-                    Reason::KeyTaken
-                },
-                settled: match settled.as_deref() {
-                    None => Settled::Pending,
-                    Some("took_legacy") => Settled::TookLegacy,
-                    Some(_) => Settled::KeptTable,
-                },
-                state: match state.as_str() {
-                    "gone" => State::Gone,
-                    "null_key" => State::NullKey,
-                    "free" => State::Free,
-                    "same" => State::Same,
-                    _ => State::Differs,
-                },
+                reason: Reason::from_log(&reason),
+                settled: Settled::from_log(settled.as_deref()),
+                state: State::from_log(&state),
                 complete: row.try_get(4)?,
                 converts: row.try_get(5)?,
             })

@@ -265,14 +265,7 @@ ON CONFLICT (run_id) DO UPDATE SET
             .iter()
             .map(|row| RunRow::__pg_read_ordered(row).map(WorkflowSnapshot::from))
             .collect::<Result<Vec<_>>>()?;
-        let next = (runs.len() as i64 == limit)
-            .then(|| runs.last())
-            .flatten()
-            .map(|last| Cursor {
-                updated_at: last.updated_at,
-                run_id: last.run_id.clone(),
-            });
-        Ok(RunPage { runs, next })
+        Ok(RunPage::of(runs, limit))
     }
 }
 
